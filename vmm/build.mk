@@ -1,0 +1,11 @@
+# vmm/: the `vmm` program.  Everything but main.o also goes into libvmmcore.a so
+# the unit tests can link the option parser and the ELF loader.
+LIBS += vmmcore
+vmmcore-objs += vmm/options.o
+vmmcore-objs += vmm/elf.o
+vmmcore-objs += vmm/serial.o
+vmmcore-objs += vmm/testdev.o
+
+PROGS += vmm
+vmm-objs += vmm/main.o
+vmm-libs := vmmcore kvm

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmm: a thin VMM on /dev/kvm.  Boots a bare ELF64 guest (see
+ * vmm/include/vmm/guest_abi.h for the contract) with a serial port, a debug-exit
+ * port and the notification test device.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <kvm/kvm.h>
+#include <vmm/guest_abi.h>
+#include "vmm.h"
+
+#define VMM_IMAGE_MAX	(1ULL << 30)
+
+static void __attribute__((noreturn, format(printf, 2, 3))) die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vmm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+/* Read the whole guest image; every failure is a one-line error. */
+static void *read_image(const char *path, size_t *len)
+{
+	struct stat st;
+	size_t off = 0;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(1, "cannot open kernel '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		die(1, "cannot stat kernel '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		die(1, "kernel '%s' is not a regular file", path);
+	if ((u64)st.st_size > VMM_IMAGE_MAX)
+		die(1, "kernel '%s' is larger than %lluM", path, VMM_IMAGE_MAX >> 20);
+	buf = malloc(st.st_size ? st.st_size : 1);
+	if (!buf)
+		die(1, "out of memory reading '%s'", path);
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + off, st.st_size - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(1, "cannot read kernel '%s': %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		off += n;
+	}
+	close(fd);
+	*len = off;
+	return buf;
+}
+
+struct vmm {
+	struct vmm_opts opts;
+	struct kvm_vm vm;
+	struct kvm_vcpu vcpu;
+	struct vmm_serial serial;
+	struct vmm_testdev testdev;
+};
+
+static void load_guest(struct vmm *v, const void *image, const struct vmm_elf *elf)
+{
+	struct vp_boot_info *bi;
+	struct vmm_ram_layout l;
+	unsigned int i;
+	char *cmd;
+
+	for (i = 0; i < elf->nr_segments; i++) {
+		const struct vmm_elf_segment *s = &elf->seg[i];
+		u8 *dst = kvm_vm_gpa_to_hva(&v->vm, s->gpa, s->memsz);
+
+		if (!dst)	/* vmm_elf_parse() checked this against the same layout */
+			die(1, "internal error: segment 0x%llx not in RAM",
+			    (unsigned long long)s->gpa);
+		memcpy(dst, (const u8 *)image + s->file_offset, s->filesz);
+		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	}
+
+	cmd = kvm_vm_gpa_to_hva(&v->vm, VP_CMDLINE_GPA, VP_CMDLINE_MAX + 1);
+	bi = kvm_vm_gpa_to_hva(&v->vm, VP_BOOT_INFO_GPA, sizeof(*bi));
+	memset(cmd, 0, VP_CMDLINE_MAX + 1);
+	strcpy(cmd, v->opts.cmdline);	/* length checked by vmm_opts_parse() */
+
+	vmm_ram_layout(v->opts.mem, &l);
+	memset(bi, 0, sizeof(*bi));
+	bi->magic = VP_BOOT_MAGIC;
+	bi->version = VP_BOOT_VERSION;
+	bi->mem_size = v->opts.mem;
+	bi->cmdline_gpa = VP_CMDLINE_GPA;
+	bi->cmdline_len = strlen(v->opts.cmdline);
+	bi->nr_cpus = v->opts.cpus;
+	bi->nr_mem = l.nr;
+	for (i = 0; i < l.nr; i++) {
+		bi->mem[i].gpa = l.range[i].gpa;
+		bi->mem[i].size = l.range[i].size;
+	}
+}
+
+static void print_stats(struct vmm *v)
+{
+	u64 pio_efd, mmio_efd;
+
+	vmm_testdev_counts(&v->testdev, &pio_efd, &mmio_efd);
+	fprintf(stderr,
+		"{\"vmm\":\"stats\",\"exits\":{\"pio\":%llu,\"mmio\":%llu,\"other\":%llu},"
+		"\"testdev\":{\"pio_ioeventfd\":%llu,\"mmio_ioeventfd\":%llu,"
+		"\"mmio_exit\":%llu,\"pio_exit\":%llu}}\n",
+		(unsigned long long)v->vcpu.exits.pio, (unsigned long long)v->vcpu.exits.mmio,
+		(unsigned long long)v->vcpu.exits.other, (unsigned long long)pio_efd,
+		(unsigned long long)mmio_efd, (unsigned long long)v->testdev.mmio_exits,
+		(unsigned long long)v->testdev.pio_exits);
+}
+
+/* SIGINT/SIGTERM/SIGHUP stop the guest; vmm then exits 128+signal. */
+static void *signal_thread(void *arg)
+{
+	struct vmm *v = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigwait(&set, &sig) == 0)
+		kvm_vm_request_stop(&v->vm, 128 + sig);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static struct vmm v;
+	struct vmm_ram_layout layout;
+	struct vmm_elf elf;
+	struct kvm_x86_boot boot;
+	enum kvm_vcpu_result res;
+	pthread_t sigthr;
+	sigset_t set;
+	size_t image_len;
+	void *image;
+	char err[256];
+	int ret;
+
+	switch (vmm_opts_parse(argc, argv, &v.opts, err, sizeof(err))) {
+	case VMM_OPTS_RUN:
+		break;
+	case VMM_OPTS_EXIT_OK:
+		return 0;
+	case VMM_OPTS_ERROR:
+		die(1, "%s", err);
+	}
+
+	/* Everything about the image is checked before /dev/kvm is opened. */
+	image = read_image(v.opts.kernel, &image_len);
+	vmm_ram_layout(v.opts.mem, &layout);
+	if (vmm_elf_parse(image, image_len, &layout, &elf, err, sizeof(err)))
+		die(1, "%s: %s", v.opts.kernel, err);
+
+	/* Signals go to the signal thread only; vCPU threads unblock their kick. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, KVM_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	ret = kvm_vm_create(&v.vm, &(struct kvm_vm_config){
+		.mem_size = v.opts.mem, .hugetlb = v.opts.hugetlb });
+	if (ret)
+		die(1, "%s", v.vm.err);
+	load_guest(&v, image, &elf);
+	free(image);
+
+	if (vmm_serial_init(&v.serial, &v.vm, STDOUT_FILENO) ||
+	    vmm_testdev_init(&v.testdev, &v.vm))
+		die(1, "cannot set up the platform devices");
+
+	if (kvm_vcpu_create(&v.vm, &v.vcpu, 0))
+		die(1, "%s", v.vcpu.err);
+	boot = (struct kvm_x86_boot){
+		.gdt_gpa = VP_BOOT_GDT_GPA,
+		.page_tables_gpa = VP_PAGE_TABLES_GPA,
+		.ident_map_bytes = VP_IDENT_MAP_BYTES,
+		.rip = elf.entry,
+		.rsp = VP_BOOT_STACK_TOP,
+		.rdi = VP_BOOT_INFO_GPA,
+	};
+	if (kvm_vcpu_setup_long_mode(&v.vcpu, &boot))
+		die(1, "%s", v.vcpu.err);
+	{
+		int khz = kvm_vcpu_tsc_khz(&v.vcpu);
+		struct vp_boot_info *bi = kvm_vm_gpa_to_hva(&v.vm, VP_BOOT_INFO_GPA, sizeof(*bi));
+
+		bi->tsc_khz = khz > 0 ? (u32)khz : 0;
+	}
+
+	if (pthread_create(&sigthr, NULL, signal_thread, &v) == 0)
+		pthread_detach(sigthr);
+	if (kvm_vcpu_start(&v.vcpu))
+		die(1, "cannot start the vCPU thread");
+	res = kvm_vcpu_join(&v.vcpu);
+
+	vmm_serial_flush(&v.serial);
+	if (v.opts.stats)
+		print_stats(&v);
+	switch (res) {
+	case KVM_VCPU_STOPPED:
+		ret = v.vm.exit_status;
+		break;
+	case KVM_VCPU_GUEST_FAULT:
+		fprintf(stderr, "vmm: guest fault: %s\n", v.vcpu.err);
+		ret = 125;
+		break;
+	default:
+		fprintf(stderr, "vmm: %s\n", v.vcpu.err);
+		ret = 1;
+		break;
+	}
+	kvm_vcpu_destroy(&v.vcpu);
+	vmm_testdev_destroy(&v.testdev);
+	kvm_vm_destroy(&v.vm);
+	return ret;
+}

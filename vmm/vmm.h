@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmm/ private interfaces (this folder is a program, not a library: everything
+ * here is shared between vmm's own files and its unit tests only).
+ */
+#ifndef VMM_VMM_H
+#define VMM_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <virtio/types.h>
+
+#define VMM_MEM_DEFAULT	(256ULL << 20)
+#define VMM_MEM_MIN	(2ULL << 20)
+#define VMM_MEM_MAX	(32ULL << 30)
+#define VMM_MAX_CPUS	1
+
+struct vmm_opts {
+	const char *kernel;
+	u64 mem;
+	const char *cmdline;
+	unsigned int cpus;
+	bool stats;
+	bool hugetlb;
+};
+
+enum vmm_opts_result {
+	VMM_OPTS_RUN = 0,	/* options parsed, go on */
+	VMM_OPTS_EXIT_OK,	/* --help or --version printed */
+	VMM_OPTS_ERROR,		/* err holds one line */
+};
+
+/* Parse argv.  Prints --help/--version output to stdout itself. */
+enum vmm_opts_result vmm_opts_parse(int argc, char **argv, struct vmm_opts *o,
+				    char *err, size_t errlen);
+
+/* "512" (MiB), "512M", "2G", "64K", "1T", "4096B": 0 ok, -EINVAL garbage, -ERANGE overflow. */
+int vmm_parse_size(const char *s, u64 *out);
+
+/* --- ELF64 loader ------------------------------------------------------------ */
+
+#define VMM_ELF_MAX_SEGMENTS	16
+
+struct vmm_elf_segment {
+	u64 file_offset;
+	u64 filesz;
+	u64 gpa;
+	u64 memsz;
+};
+
+struct vmm_elf {
+	u64 entry;
+	unsigned int nr_segments;
+	struct vmm_elf_segment seg[VMM_ELF_MAX_SEGMENTS];
+};
+
+/* A guest-physical range the image may occupy. */
+struct vmm_ram_layout {
+	unsigned int nr;
+	struct { u64 gpa, size; } range[2];
+	u64 reserved_end;	/* [0, reserved_end) belongs to the VMM */
+};
+
+void vmm_ram_layout(u64 mem, struct vmm_ram_layout *l);
+
+/*
+ * Validate an ELF image held in [buf, buf+len) against a RAM layout and fill
+ * @elf.  Returns 0 or -EINVAL with one line in @err saying what is wrong.
+ */
+int vmm_elf_parse(const void *buf, size_t len, const struct vmm_ram_layout *l,
+		  struct vmm_elf *elf, char *err, size_t errlen);
+
+/* --- devices --------------------------------------------------------------- */
+
+struct kvm_vm;
+
+/* 16550-style UART on COM1 whose transmitter writes to @out_fd. */
+struct vmm_serial {
+	int out_fd;
+	u8 ier, lcr, mcr, scr, dll, dlm;
+	unsigned int len;
+	char buf[4096];
+};
+int vmm_serial_init(struct vmm_serial *s, struct kvm_vm *vm, int out_fd);
+void vmm_serial_flush(struct vmm_serial *s);
+
+/* Debug-exit port and the notification test device (see guest_abi.h). */
+struct vmm_testdev {
+	struct kvm_vm *vm;
+	int pio_efd, mmio_efd;
+	u64 mmio_exits;		/* doorbell writes that exited to vmm */
+	u64 pio_exits;		/* PIO doorbell writes that were not absorbed */
+};
+int vmm_testdev_init(struct vmm_testdev *t, struct kvm_vm *vm);
+/* Doorbells absorbed by each ioeventfd since the last call. */
+void vmm_testdev_counts(struct vmm_testdev *t, u64 *pio_efd, u64 *mmio_efd);
+void vmm_testdev_destroy(struct vmm_testdev *t);
+
+#endif
