@@ -15,7 +15,7 @@ liburing-dev libaio-dev
 libdpdk-dev dpdk
 qemu-system-x86 qemu-utils
 fio
-iproute2 procps util-linux coreutils
+iproute2 procps util-linux coreutils strace bc
 "
 
 mode=${1:-install}

@@ -9,3 +9,8 @@ vmmcore-objs += vmm/testdev.o
 PROGS += vmm
 vmm-objs += vmm/main.o
 vmm-libs := vmmcore kvm
+
+TESTS += vmm_options
+vmm_options-libs := vmmcore
+TESTS += vmm_elf
+vmm_elf-libs := vmmcore

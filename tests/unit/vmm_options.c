@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/* vmm command-line parsing: sizes, limits, bad input -> one clear error line. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../vmm/vmm.h"
+
+static int failures;
+
+#define CHECK(cond) do { if (!(cond)) { \
+	fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+	failures++; } } while (0)
+
+static void size_ok(const char *s, u64 want)
+{
+	u64 v = 0;
+	int r = vmm_parse_size(s, &v);
+
+	if (r || v != want) {
+		fprintf(stderr, "vmm_parse_size(\"%s\") = %d, %llu; want 0, %llu\n", s, r,
+			(unsigned long long)v, (unsigned long long)want);
+		failures++;
+	}
+}
+
+static void size_bad(const char *s, int want)
+{
+	u64 v = 12345;
+	int r = vmm_parse_size(s, &v);
+
+	if (r != want || v != 12345) {
+		fprintf(stderr, "vmm_parse_size(\"%s\") = %d (v %llu); want %d, v untouched\n", s,
+			r, (unsigned long long)v, want);
+		failures++;
+	}
+}
+
+/* Parse a NULL-terminated argv; return the result and the error text. */
+static enum vmm_opts_result parse(struct vmm_opts *o, char *err, const char **args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = (char *)"vmm";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	err[0] = 0;
+	return vmm_opts_parse(argc, argv, o, err, 256);
+}
+
+#define ARGS(...) ((const char *[]){ __VA_ARGS__, NULL })
+
+static void bad(const char **args, const char *want_substr)
+{
+	struct vmm_opts o;
+	char err[256];
+	enum vmm_opts_result r = parse(&o, err, args);
+
+	if (r != VMM_OPTS_ERROR || !strstr(err, want_substr) || strchr(err, '\n')) {
+		fprintf(stderr, "args starting '%s': result %d err '%s', want error with '%s'\n",
+			args[0], r, err, want_substr);
+		failures++;
+	}
+}
+
+int main(void)
+{
+	struct vmm_opts o;
+	char err[256];
+	char longcmd[5000];
+
+	size_ok("512", 512ULL << 20);
+	size_ok("512M", 512ULL << 20);
+	size_ok("512MiB", 512ULL << 20);
+	size_ok("2G", 2ULL << 30);
+	size_ok("2GB", 2ULL << 30);
+	size_ok("64k", 64ULL << 10);
+	size_ok("1T", 1ULL << 40);
+	size_ok("4096B", 4096);
+	size_ok("0", 0);
+	size_bad("", -EINVAL);
+	size_bad("abc", -EINVAL);
+	size_bad("-1", -EINVAL);
+	size_bad("12X", -EINVAL);
+	size_bad("12MM", -EINVAL);
+	size_bad(" 12", -EINVAL);
+	size_bad("99999999999999999999999", -ERANGE);
+	size_bad("17179869184T", -ERANGE);	/* 2^34 TiB overflows u64 */
+
+	CHECK(parse(&o, err, ARGS("--kernel", "k")) == VMM_OPTS_RUN);
+	CHECK(!strcmp(o.kernel, "k") && o.mem == VMM_MEM_DEFAULT && o.cpus == 1 &&
+	      !strcmp(o.cmdline, "") && !o.stats);
+	CHECK(parse(&o, err, ARGS("-k", "g", "-m", "1G", "-c", "echo hi", "--stats")) ==
+	      VMM_OPTS_RUN);
+	CHECK(o.mem == 1ULL << 30 && !strcmp(o.cmdline, "echo hi") && o.stats);
+	CHECK(parse(&o, err, ARGS("--kernel=g", "--mem=64M", "--cpus=1")) == VMM_OPTS_RUN);
+	CHECK(o.mem == 64ULL << 20);
+
+	bad(ARGS("--mem", "1G"), "--kernel");
+	bad(ARGS("--kernel", "k", "--mem", "0"), "too small");
+	bad(ARGS("--kernel", "k", "--mem", "garbage"), "not a size");
+	bad(ARGS("--kernel", "k", "--mem", "1P"), "not a size");
+	bad(ARGS("--kernel", "k", "--mem", "100T"), "larger than");
+	bad(ARGS("--kernel", "k", "--mem", "99999999999999999999999"), "larger than");
+	bad(ARGS("--kernel", "k", "--mem", "4097K"), "multiple of 4K");
+	bad(ARGS("--kernel", "k", "--bogus"), "unknown option '--bogus'");
+	bad(ARGS("--kernel", "k", "-z"), "unknown option '-z'");
+	bad(ARGS("--kernel"), "needs a value");
+	bad(ARGS("--kernel", "k", "--mem"), "'--mem' needs a value");
+	bad(ARGS("--kernel", "k", "--cpus", "2"), "supports 1");
+	bad(ARGS("--kernel", "k", "--cpus", "x"), "not a number");
+	bad(ARGS("--kernel", "k", "--cpus", "0"), "supports 1");
+	bad(ARGS("--kernel", "k", "extra"), "unexpected argument 'extra'");
+	memset(longcmd, 'a', sizeof(longcmd) - 1);
+	longcmd[sizeof(longcmd) - 1] = 0;
+	bad(ARGS("--kernel", "k", "--cmdline", longcmd), "at most 4095");
+	longcmd[4095] = 0;
+	CHECK(parse(&o, err, ARGS("--kernel", "k", "--cmdline", longcmd)) == VMM_OPTS_RUN);
+
+	if (failures) {
+		fprintf(stderr, "%d failure(s)\n", failures);
+		return 1;
+	}
+	return 0;
+}
