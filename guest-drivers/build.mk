@@ -1,0 +1,49 @@
+# guest-drivers: freestanding guest code.
+#
+# guestlet, the bare guest vmm boots (vmm --kernel build/guestlet), is built
+# with its own compiler flags and rules, not the host CFLAGS: it is a
+# freestanding x86-64 ELF linked at VP_GUEST_LOAD_MIN, and SAN=1 or any other
+# host flag must not reach it.  Objects go to $(OBJ)/guest/.
+
+GUEST_CC	?= $(CC)
+GUEST_CFLAGS	:= -std=gnu11 -ffreestanding -nostdlib -static -fno-pie -no-pie \
+	-mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+	-O2 -g -Wall -Wextra -Werror -MMD -MP \
+	-Ivirtio/include -Ivmm/include -Iguest-drivers/include
+GUEST_LDFLAGS	:= -nostdlib -static -no-pie -Wl,--build-id=none \
+	-Wl,-z,max-page-size=4096 -Wl,-z,noexecstack \
+	-T guest-drivers/guestlet/guestlet.ld
+GUEST_OBJ	:= $(OBJ)/guest
+
+guestlet-objs += guestlet/entry.o
+guestlet-objs += guestlet/cpu.o
+guestlet-objs += guestlet/platform.o
+guestlet-objs += guestlet/printf.o
+guestlet-objs += guestlet/lib.o
+guestlet-objs += guestlet/commands.o
+guestlet-objs += guestlet/bench.o
+
+EXTRA_TARGETS += $(BUILD)/guestlet
+
+# Rebuild the guest when its own flags change (independent of the host stamp).
+GUEST_FLAGS_STAMP := $(GUEST_OBJ)/.flags
+GUEST_FLAGS_NOW := $(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS)
+$(shell mkdir -p $(GUEST_OBJ); [ "$$(cat $(GUEST_FLAGS_STAMP) 2>/dev/null)" = "$(GUEST_FLAGS_NOW)" ] || \
+	echo "$(GUEST_FLAGS_NOW)" > $(GUEST_FLAGS_STAMP))
+
+$(GUEST_OBJ)/%.o: guest-drivers/%.c $(GUEST_FLAGS_STAMP)
+	$(E) "  GCC     $<"
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_OBJ)/%.o: guest-drivers/%.S $(GUEST_FLAGS_STAMP)
+	$(E) "  GAS     $<"
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guestlet: $(addprefix $(GUEST_OBJ)/,$(guestlet-objs)) guest-drivers/guestlet/guestlet.ld
+	$(E) "  GLD     $@"
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $(addprefix $(GUEST_OBJ)/,$(guestlet-objs)) \
+		$(GUEST_LDFLAGS) -lgcc

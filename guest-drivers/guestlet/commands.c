@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guestlet's main program (CPL3): read the command line from the boot info
+ * and run its `;`-separated commands in order, then exit 0.
+ *
+ * Security model: the command line comes from whoever started vmm; it is
+ * copied once into our own buffer (length checked against VP_CMDLINE_MAX by
+ * gl_platform_init), and every command checks its arguments strictly,
+ * rejecting anything it does not understand with exit status 2.
+ */
+#include "internal.h"
+
+struct gl_cmd {
+	const char *name;
+	void (*run)(const char *args, size_t len);
+};
+
+static int gl_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Trim spaces on both ends of s[0..*len); returns the new start. */
+static const char *gl_trim(const char *s, size_t *len)
+{
+	while (*len && gl_is_space(*s)) {
+		s++;
+		(*len)--;
+	}
+	while (*len && gl_is_space(s[*len - 1]))
+		(*len)--;
+	return s;
+}
+
+/* Split the next space-separated word off (*s, *len) into word, wlen. */
+static int gl_next_word(const char **s, size_t *len, const char **word,
+			size_t *wlen)
+{
+	size_t n = 0;
+
+	*s = gl_trim(*s, len);
+	if (!*len)
+		return 0;
+	while (n < *len && !gl_is_space((*s)[n]))
+		n++;
+	*word = *s;
+	*wlen = n;
+	*s += n;
+	*len -= n;
+	return 1;
+}
+
+static int gl_word_is(const char *w, size_t len, const char *lit)
+{
+	size_t n = gl_strlen(lit);
+
+	return len == n && memcmp(w, lit, n) == 0;
+}
+
+static void gl_no_args(const char *cmd, const char *args, size_t len)
+{
+	if (len)
+		gd_die(GL_EXIT_USAGE, "%s: unexpected argument '%.*s'", cmd,
+		       (int)len, args);
+}
+
+static void cmd_echo(const char *args, size_t len)
+{
+	gd_write(args, len);
+	gd_putc('\n');
+}
+
+static void cmd_exit(const char *args, size_t len)
+{
+	u64 status;
+
+	if (gl_parse_u64(args, len, 255, &status))
+		gd_die(GL_EXIT_USAGE, "exit: bad status '%.*s' (want 0-255)",
+		       (int)len, args);
+	gd_exit((int)status);
+}
+
+static void cmd_triple_fault(const char *args, size_t len)
+{
+	gl_no_args("triple-fault", args, len);
+	gd_triple_fault();
+}
+
+static void cmd_fault(const char *args, size_t len)
+{
+	if (gl_word_is(args, len, "ud"))
+		__asm__ volatile("ud2");
+	else if (gl_word_is(args, len, "pf"))
+		/* Just past the identity map: not present. */
+		(void)*(volatile u64 *)(unsigned long)(VP_IDENT_MAP_BYTES + 0x1000);
+	else if (gl_word_is(args, len, "gp"))
+		__asm__ volatile("hlt");	/* privileged at CPL3 */
+	gd_die(GL_EXIT_USAGE, "fault: want ud, pf or gp, not '%.*s'", (int)len,
+	       args);
+}
+
+static void cmd_info(const char *args, size_t len)
+{
+	const struct vp_boot_info *bi = gl_boot_info;
+	u64 t0, t1;
+	unsigned int i;
+
+	gl_no_args("info", args, len);
+	t0 = gd_cycles();
+	for (i = 0; i < 1000; i++)
+		gd_cycles();
+	t1 = gd_cycles();
+	gd_printf("guestlet: mem %llu MiB in %u regions, cpus %u, tsc_khz %u, "
+		  "rdtsc %llu cycles %llu ns, image end %p, cpl %u\n",
+		  bi->mem_size >> 20, bi->nr_mem, bi->nr_cpus, bi->tsc_khz,
+		  (t1 - t0) / 1001, gd_cycles_to_ns(t1 - t0) / 1001,
+		  (void *)__image_end, 3U);
+	for (i = 0; i < bi->nr_mem; i++)
+		gd_printf("guestlet: ram 0x%llx-0x%llx\n", bi->mem[i].gpa,
+			  bi->mem[i].gpa + bi->mem[i].size);
+}
+
+static void gl_selftest_handler(void *arg)
+{
+	(*(volatile u64 *)arg)++;
+}
+
+/* Wait (polling, interrupts on) until *ctr reaches want; 0 or -1 on timeout. */
+static int gl_poll_counter(volatile u64 *ctr, u64 want)
+{
+	u64 spins;
+
+	/* ~1 s when the TSC rate is known; a large spin count otherwise. */
+	u64 deadline = gd_time_ns() + 1000000000ULL;
+
+	for (spins = 0; *ctr < want; spins++) {
+		if (gd_cycles_khz() ? gd_time_ns() > deadline : spins > 100000000)
+			return -1;
+		gd_cpu_relax();
+	}
+	return 0;
+}
+
+/*
+ * Deliver self-IPIs through the whole interrupt path (LAPIC, IDT gate, TSS
+ * rsp0 stack switch from CPL3, dispatcher, EOI, iretq) twice: once by halting
+ * in gd_wait_for_irq(), once while CPL3 code polls with interrupts on.
+ */
+static void cmd_irq_selftest(const char *args, size_t len)
+{
+	static volatile u64 hits;
+	u64 base;
+	int vec;
+
+	gl_no_args("irq-selftest", args, len);
+	vec = gd_irq_alloc_vector(gl_selftest_handler, (void *)&hits);
+	if (vec < 0)
+		gd_die(1, "irq-selftest: no free vector (%d)", vec);
+	gd_lapic_enable();
+	hits = 0;
+	base = gd_irq_count(vec);	/* counts survive unregistering */
+
+	gd_lapic_self_ipi(vec);		/* stays pending: IF is 0 at CPL3 */
+	if (gd_irq_count(vec) != base)
+		gd_die(1, "irq-selftest: interrupt delivered with IF=0");
+	gd_wait_for_irq();
+	if (hits != 1 || gd_irq_count(vec) != base + 1)
+		gd_die(1, "irq-selftest: after halt: %llu handler calls, count %llu",
+		       (unsigned long long)hits,
+		       (unsigned long long)(gd_irq_count(vec) - base));
+
+	gd_irq_enable();
+	gd_lapic_self_ipi(vec);
+	if (gl_poll_counter(&hits, 2))
+		gd_die(1, "irq-selftest: self-IPI on vector %d never arrived at CPL3 "
+		       "with interrupts enabled", vec);
+	gd_irq_disable();
+	if (gd_irq_count(vec) != base + 2)
+		gd_die(1, "irq-selftest: vector counted %llu times, want 2",
+		       (unsigned long long)(gd_irq_count(vec) - base));
+	gd_irq_unregister(vec);
+	gd_printf("irq-selftest: ok, vector %d, 2 interrupts, apic id %u\n", vec,
+		  gd_lapic_id());
+}
+
+static void cmd_bench_exits(const char *args, size_t len)
+{
+	gl_cmd_bench_exits(args, len);
+}
+
+static const struct gl_cmd gl_cmds[] = {
+	{ "echo", cmd_echo },
+	{ "exit", cmd_exit },
+	{ "triple-fault", cmd_triple_fault },
+	{ "bench-exits", cmd_bench_exits },
+	{ "info", cmd_info },
+	{ "irq-selftest", cmd_irq_selftest },
+	{ "fault", cmd_fault },
+};
+
+static void gl_run_one(const char *s, size_t len)
+{
+	const char *word;
+	size_t wlen;
+	unsigned int i;
+
+	if (!gl_next_word(&s, &len, &word, &wlen))
+		return;				/* empty command */
+	s = gl_trim(s, &len);
+	for (i = 0; i < ARRAY_SIZE(gl_cmds); i++) {
+		if (gl_word_is(word, wlen, gl_cmds[i].name)) {
+			gl_cmds[i].run(s, len);
+			return;
+		}
+	}
+	gd_die(GL_EXIT_USAGE, "unknown command '%.*s'", (int)wlen, word);
+}
+
+void gl_run_cmdline(const char *cmdline, size_t len)
+{
+	size_t start = 0, i;
+
+	for (i = 0; i <= len; i++) {
+		if (i == len || cmdline[i] == ';') {
+			gl_run_one(cmdline + start, i - start);
+			start = i + 1;
+		}
+	}
+}
+
+void gl_main(const struct vp_boot_info *bi);
+
+void gl_main(const struct vp_boot_info *bi)
+{
+	static char cmdline[VP_CMDLINE_MAX + 1];
+	size_t len, n;
+
+	gl_platform_init(bi);
+	len = bi->cmdline_len;
+	memcpy(cmdline, gd_phys_to_virt(bi->cmdline_gpa), len);
+	for (n = 0; n < len && cmdline[n]; n++)
+		;
+	gl_run_cmdline(cmdline, n);
+	gd_exit(0);
+}
