@@ -12,3 +12,7 @@ VUBLK_LDLIBS := -luring -laio
 TESTS += blk_req
 blk_req-libs := vublk
 blk_req-ldlibs := $(VUBLK_LDLIBS)
+
+TESTS += blk_engines
+blk_engines-libs := vublk
+blk_engines-ldlibs := $(VUBLK_LDLIBS)
