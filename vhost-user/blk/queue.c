@@ -85,6 +85,18 @@ static void io_advance(struct blk_io *io, size_t n)
 	}
 }
 
+/*
+ * Write-through: O_DSYNC and RWF_DSYNC do not cover fallocate(), so make a
+ * finished DISCARD/WRITE_ZEROES durable before it completes (rare path, sync).
+ */
+static int fa_sync(struct blk_queue *q, struct blk_io *io)
+{
+	if (!(io->rw_flags & RWF_DSYNC))
+		return 0;
+	q->stats.fdatasyncs++;
+	return fdatasync(q->disk->fd) ? -errno : 0;
+}
+
 /* ZERO_RANGE refused, or a punched hole for WRITE_ZEROES: write zeroes. */
 static void zero_fallback(struct blk_queue *q, struct blk_io *io)
 {
@@ -132,7 +144,8 @@ bool blk_io_result(struct blk_queue *q, struct blk_io *io, long res)
 	case BLK_IO_FALLOC:
 		if (res >= 0 || (res == -EOPNOTSUPP && io->kind == BLK_KIND_DISCARD)) {
 			/* DISCARD is a hint: a device that cannot is still correct. */
-			blk_io_finish(q, io, VIRTIO_BLK_S_OK);
+			blk_io_finish(q, io, fa_sync(q, io) ? VIRTIO_BLK_S_IOERR :
+				      VIRTIO_BLK_S_OK);
 			return false;
 		}
 		if (res == -EOPNOTSUPP && io->kind == BLK_KIND_WRITE_ZEROES) {

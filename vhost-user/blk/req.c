@@ -169,6 +169,13 @@ static int parse_trim(const struct blk_disk *d, const struct blk_req_in *in,
 	io->resid = nsect << BLK_SECTOR_SHIFT;
 	io->total = io->resid;
 	io->op = BLK_IO_FALLOC;
+	/*
+	 * Write-through (O_DSYNC, or the guest cleared wce): fallocate() is not
+	 * covered by O_DSYNC, so a completed WRITE_ZEROES/DISCARD is followed by
+	 * fdatasync() (RWF_DSYNC here means "durable before completion").
+	 */
+	if (d->dsync || !__atomic_load_n(&d->wce, __ATOMIC_RELAXED))
+		io->rw_flags = RWF_DSYNC;
 	if (discard || ((flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) && d->discard)) {
 		/* A punched hole reads back as zeroes, on files and devices. */
 		io->fa_mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
@@ -176,8 +183,6 @@ static int parse_trim(const struct blk_disk *d, const struct blk_req_in *in,
 		io->fa_mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
 	} else {
 		io->op = BLK_IO_ZERO_WRITE;
-		if (!d->dsync && !__atomic_load_n(&d->wce, __ATOMIC_RELAXED))
-			io->rw_flags = RWF_DSYNC;
 	}
 	return 0;
 }
