@@ -30,3 +30,9 @@ vq_ring-libs := virtio
 
 TESTS += vq_security
 vq_security-libs := virtio
+
+# libFuzzer harnesses (clang; `make check` runs each for 10 s).
+FUZZERS += vq_dev
+vq_dev-fuzz-srcs := tests/fuzz/vq_dev.c virtio/vq.c virtio/mem.c
+FUZZERS += vq_drv
+vq_drv-fuzz-srcs := tests/fuzz/vq_drv.c virtio/vq_drv.c
