@@ -380,6 +380,15 @@ static void wce_off(struct blk_queue *q, struct blk_disk *d)
 	CHECK(run(q, &t) == VIRTIO_BLK_S_OK);
 	memcpy(model + 600 * 512, ram, 4096);
 	check_file(__LINE__);
+	/* fallocate() is not covered by RWF_DSYNC: an fdatasync follows it. */
+	if (d->discard) {
+		struct blk_queue_stats a, b;
+
+		blk_queue_get_stats(q, &a);
+		trim(q, d, VIRTIO_BLK_T_DISCARD, 600, 8, 0);
+		blk_queue_get_stats(q, &b);
+		CHECK(b.fdatasyncs == a.fdatasyncs + 1);
+	}
 	v = 1;
 	CHECK(blk_disk_set_config(d, offsetof(struct virtio_blk_config, wce), &v, 1) == 0);
 }

@@ -16,3 +16,7 @@ blk_req-ldlibs := $(VUBLK_LDLIBS)
 TESTS += blk_engines
 blk_engines-libs := vublk
 blk_engines-ldlibs := $(VUBLK_LDLIBS)
+
+TESTS += blk_blkdev
+blk_blkdev-libs := vublk
+blk_blkdev-ldlibs := $(VUBLK_LDLIBS)
