@@ -353,6 +353,13 @@ int kvm_irqfd_del(struct kvm_vm *vm, int gsi, int fd)
 	return ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
 }
 
+int kvm_irq_line(struct kvm_vm *vm, int gsi, bool level)
+{
+	struct kvm_irq_level l = { .irq = (u32)gsi, .level = level };
+
+	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
 int kvm_signal_msi(struct kvm_vm *vm, u64 addr, u32 data)
 {
 	struct kvm_msi msi = {

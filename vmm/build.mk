@@ -5,10 +5,13 @@ vmmcore-objs += vmm/options.o
 vmmcore-objs += vmm/elf.o
 vmmcore-objs += vmm/serial.o
 vmmcore-objs += vmm/testdev.o
+vmmcore-objs += vmm/evloop.o
+vmmcore-objs += vmm/pci.o
+vmmcore-objs += vmm/virtio_pci.o
 
 PROGS += vmm
 vmm-objs += vmm/main.o
-vmm-libs := vmmcore kvm
+vmm-libs := vmmcore kvm virtio
 
 TESTS += vmm_options
 vmm_options-libs := vmmcore

@@ -115,6 +115,8 @@ int kvm_msi_route_del(struct kvm_vm *vm, int gsi);
 /* irqfd: a write to @fd injects GSI @gsi inside KVM, without the VMM. */
 int kvm_irqfd_add(struct kvm_vm *vm, int gsi, int fd);
 int kvm_irqfd_del(struct kvm_vm *vm, int gsi, int fd);
+/* Set the level of IOAPIC pin @gsi (0-23) from the VMM (legacy INTx). */
+int kvm_irq_line(struct kvm_vm *vm, int gsi, bool level);
 /* Inject one MSI from the VMM (the path used when irqfd is off). */
 int kvm_signal_msi(struct kvm_vm *vm, u64 addr, u32 data);
 

@@ -54,6 +54,12 @@ struct vhost_ops {
 	int (*reset)(struct vhost_dev *d);
 	/* Release everything; @d is invalid afterwards. */
 	void (*destroy)(struct vhost_dev *d);
+	/*
+	 * Optional: an fd that reports EPOLLRDHUP/EPOLLHUP when the back-end goes
+	 * away (the vhost-user socket), so the VMM can mark the device broken at
+	 * once instead of at the next op.  -1 or NULL when there is none.
+	 */
+	int (*conn_fd)(struct vhost_dev *d);
 };
 
 struct vhost_dev {

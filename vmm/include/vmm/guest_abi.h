@@ -28,6 +28,12 @@
  *                    +0x0 doorbell bound to an ioeventfd, +0x8 doorbell that exits to vmm
  * The test device exists for perf/exits; vmm counts each doorbell and reports the
  * counts with --stats.
+ *
+ * PCI: configuration mechanism #1 on ports 0xcf8/0xcfc, bus 0 only, a host
+ * bridge at 00:00.0 and virtio-pci devices from 00:01.0 on.  vmm assigns BARs
+ * before the guest starts (memory decoding enabled): 64-bit memory BARs from
+ * VP_PCI_MMIO64_BASE.  A guest may move a BAR anywhere in either window.
+ * Legacy INTx of slot S is IOAPIC pin VP_PCI_INTX_PIN(S); MSI-X is the normal way.
  */
 #ifndef VMM_GUEST_ABI_H
 #define VMM_GUEST_ABI_H
@@ -55,6 +61,14 @@
 #define VP_TESTDEV_MMIO		0xFEB00000ULL
 #define VP_TESTDEV_MMIO_EVENTFD	0x0
 #define VP_TESTDEV_MMIO_EXIT	0x8
+
+#define VP_PCI_CONFIG_ADDR	0xcf8
+#define VP_PCI_CONFIG_DATA	0xcfc
+#define VP_PCI_MMIO32_BASE	0xC0000000ULL	/* 32-bit window */
+#define VP_PCI_MMIO32_SIZE	0x3E000000ULL	/* up to 0xfe000000 */
+#define VP_PCI_MMIO64_BASE	0xC00000000ULL	/* 48 GiB, inside the boot identity map */
+#define VP_PCI_MMIO64_SIZE	0x400000000ULL	/* 16 GiB */
+#define VP_PCI_INTX_PIN(slot)	(16 + ((slot) & 7))
 
 #define VP_BOOT_MAGIC		0x504f4956U	/* the bytes "VIOP" */
 #define VP_BOOT_VERSION		1
