@@ -6,3 +6,6 @@ LIBS += vhost-user
 vhost-user-objs += vhost-user/proto.o
 vhost-user-objs += vhost-user/backend.o
 vhost-user-objs += vhost-user/frontend.o
+
+TESTS += vhu_loopback
+vhu_loopback-libs := vhost-user virtio
