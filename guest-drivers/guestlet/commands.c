@@ -115,6 +115,13 @@ static void cmd_info(const char *args, size_t len)
 		  bi->mem_size >> 20, bi->nr_mem, bi->nr_cpus, bi->tsc_khz,
 		  (t1 - t0) / 1001, gd_cycles_to_ns(t1 - t0) / 1001,
 		  (void *)__image_end, 3U);
+	/* What a trip through the CPL0 door costs (gd_irq_disable: IF is 0). */
+	t0 = gd_cycles();
+	for (i = 0; i < 100; i++)
+		gd_irq_disable();
+	t1 = gd_cycles();
+	gd_printf("guestlet: cpl0 door round trip %llu ns\n",
+		  gd_cycles_to_ns(t1 - t0) / 100);
 	for (i = 0; i < bi->nr_mem; i++)
 		gd_printf("guestlet: ram 0x%llx-0x%llx\n", bi->mem[i].gpa,
 			  bi->mem[i].gpa + bi->mem[i].size);
@@ -149,13 +156,15 @@ static int gl_poll_counter(volatile u64 *ctr, u64 want)
 static void cmd_irq_selftest(const char *args, size_t len)
 {
 	static volatile u64 hits;
-	u64 base;
-	int vec;
+	u64 base, t0, t1, t_fn, t_count;
+	unsigned int i;
+	int vec, cvec;
 
 	gl_no_args("irq-selftest", args, len);
 	vec = gd_irq_alloc_vector(gl_selftest_handler, (void *)&hits);
-	if (vec < 0)
-		gd_die(1, "irq-selftest: no free vector (%d)", vec);
+	cvec = gd_irq_alloc_vector(NULL, NULL);
+	if (vec < 0 || cvec < 0)
+		gd_die(1, "irq-selftest: no free vector (%d, %d)", vec, cvec);
 	gd_lapic_enable();
 	hits = 0;
 	base = gd_irq_count(vec);	/* counts survive unregistering */
@@ -174,13 +183,43 @@ static void cmd_irq_selftest(const char *args, size_t len)
 	if (gl_poll_counter(&hits, 2))
 		gd_die(1, "irq-selftest: self-IPI on vector %d never arrived at CPL3 "
 		       "with interrupts enabled", vec);
-	gd_irq_disable();
 	if (gd_irq_count(vec) != base + 2)
 		gd_die(1, "irq-selftest: vector counted %llu times, want 2",
 		       (unsigned long long)(gd_irq_count(vec) - base));
+
+	/* Round trips (IPI, CPL0 path, back to CPL3), for the curious. */
+	t0 = gd_cycles();
+	for (i = 0; i < 20; i++) {
+		gd_lapic_self_ipi(vec);
+		if (gl_poll_counter(&hits, 3 + i))
+			gd_die(1, "irq-selftest: self-IPI %u lost", i);
+	}
+	t1 = gd_cycles();
+	t_fn = gd_cycles_to_ns(t1 - t0) / 20;
+
+	/* A count-only vector: no handler, the short path in entry.S. */
+	base = gd_irq_count(cvec);
+	t0 = gd_cycles();
+	for (i = 0; i < 20; i++) {
+		gd_lapic_self_ipi(cvec);
+		if (gl_poll_counter(&gl_irq_counts[cvec], base + i + 1))
+			gd_die(1, "irq-selftest: count-only self-IPI %u lost", i);
+	}
+	t1 = gd_cycles();
+	t_count = gd_cycles_to_ns(t1 - t0) / 20;
+	gd_irq_disable();
+	if (hits != 22 || gd_irq_count(cvec) != base + 20)
+		gd_die(1, "irq-selftest: %llu handler calls (want 22), count-only "
+		       "vector counted %llu (want 20)", (unsigned long long)hits,
+		       (unsigned long long)(gd_irq_count(cvec) - base));
+
 	gd_irq_unregister(vec);
+	gd_irq_unregister(cvec);
 	gd_printf("irq-selftest: ok, vector %d, 2 interrupts, apic id %u\n", vec,
 		  gd_lapic_id());
+	gd_printf("irq-selftest: self-IPI round trip: handler %llu ns, count-only "
+		  "vector %d %llu ns\n", (unsigned long long)t_fn, cvec,
+		  (unsigned long long)t_count);
 }
 
 static void cmd_bench_exits(const char *args, size_t len)

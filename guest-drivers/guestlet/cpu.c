@@ -85,7 +85,7 @@ static struct {
 	gd_irq_fn fn;
 	void *arg;
 } gl_irq_handlers[GD_NR_VECTORS];
-static u64 gl_irq_counts[GD_NR_VECTORS];
+u64 gl_irq_counts[GD_NR_VECTORS];	/* also bumped by entry.S */
 static u8 gl_irq_used[GD_NR_VECTORS];
 
 void gl_idt_set_gate(unsigned int vector, u64 handler, unsigned int dpl,
@@ -276,7 +276,7 @@ int gd_irq_register(unsigned int vector, gd_irq_fn fn, void *arg)
 	gl_irq_handlers[vector].arg = arg;
 	/* The handler is in place before the gate can send anything to it. */
 	__asm__ volatile("" ::: "memory");
-	gl_idt_set_gate(vector, (u64)gl_irq_stubs +
+	gl_idt_set_gate(vector, (u64)(fn ? gl_irq_stubs : gl_irq_count_stubs) +
 			(vector - GD_VECTOR_FIRST_IRQ) * GL_STUB_SIZE, 0, 0);
 	return 0;
 }
@@ -315,6 +315,7 @@ u64 gd_irq_count(unsigned int vector)
 #define LAPIC_ID	0x020
 #define LAPIC_TPR	0x080
 #define LAPIC_EOI	0x0b0
+_Static_assert(GD_LAPIC_BASE + LAPIC_EOI == GL_LAPIC_EOI, "entry.S EOI address");
 #define LAPIC_SVR	0x0f0
 #define LAPIC_ICR_LO	0x300
 #define LAPIC_ICR_HI	0x310

@@ -130,6 +130,30 @@ gl_irq_stubs:
 	.endr
 	.org	gl_irq_stubs + 224 * GL_STUB_SIZE
 
+/*
+ * Count-only vectors (registered without a handler): bump the vector's
+ * counter, EOI the LAPIC, return.  Seven instructions instead of ~45 through
+ * irq_common, and every CPL0 instruction is emulated here.
+ */
+	.balign	GL_STUB_SIZE
+	.globl	gl_irq_count_stubs
+gl_irq_count_stubs:
+	.set	.Lvec, 32
+	.rept	224
+	.balign	GL_STUB_SIZE
+	incq	gl_irq_counts + 8 * .Lvec(%rip)
+	jmp	irq_eoi_return
+	.set	.Lvec, .Lvec + 1
+	.endr
+	.org	gl_irq_count_stubs + 224 * GL_STUB_SIZE
+
+irq_eoi_return:
+	pushq	%rax
+	movabsq	$GL_LAPIC_EOI, %rax
+	movl	$0, (%rax)
+	popq	%rax
+	iretq
+
 irq_common:
 	pushq	%rax
 	pushq	%rcx

@@ -38,6 +38,8 @@
 #define GL_EXIT_EXCEPTION	3	/* CPU exception */
 #define GL_EXIT_BOOT		4	/* unusable boot info */
 
+#define GL_LAPIC_EOI	0xFEE000B0	/* GD_LAPIC_BASE + EOI register */
+
 /* Every exception and interrupt stub in entry.S takes exactly this many bytes. */
 #define GL_STUB_SIZE	16
 
@@ -66,7 +68,8 @@ _Static_assert(__builtin_offsetof(struct gl_trap_frame, vector) == GL_TF_VECTOR,
 	       "entry.S trap frame layout");
 
 /* entry.S: stubs are GL_STUB_SIZE apart, indexed by vector (irq: vector - 32) */
-extern const char gl_exception_stubs[], gl_irq_stubs[];
+extern const char gl_exception_stubs[], gl_irq_stubs[], gl_irq_count_stubs[];
+extern u64 gl_irq_counts[GD_NR_VECTORS];	/* cpu.c */
 void gl_door_entry(void);
 extern char gl_stack_kernel_top[], gl_stack_fault_top[], gl_stack_df_top[];
 extern char __image_end[];

@@ -63,9 +63,9 @@ void *gd_phys_to_virt(u64 gpa);
 
 /* --- device access ------------------------------------------------------------ */
 /*
- * Port and memory-mapped I/O.  guestlet runs drivers at CPL3 with IOPL=3, so
- * these are plain in/out and volatile loads/stores; each MMIO accessor is one
- * access of exactly that width.
+ * Port and memory-mapped I/O.  guestlet runs drivers at CPL3 with every port
+ * allowed by its TSS I/O bitmap, so these are plain in/out and volatile
+ * loads/stores; each MMIO accessor is one access of exactly that width.
  */
 static inline void gd_outb(u16 port, u8 v)
 {
