@@ -9,3 +9,9 @@ vhost-user-objs += vhost-user/frontend.o
 
 TESTS += vhu_loopback
 vhu_loopback-libs := vhost-user virtio
+
+# SECURITY.md cases 12-18: hostile messages, one program per case.
+TESTS += vhu_sec12
+vhu_sec12-libs := vhost-user virtio
+TESTS += vhu_sec13
+vhu_sec13-libs := vhost-user virtio
