@@ -125,6 +125,42 @@ static void cmd_info(const char *args, size_t len)
 	for (i = 0; i < bi->nr_mem; i++)
 		gd_printf("guestlet: ram 0x%llx-0x%llx\n", bi->mem[i].gpa,
 			  bi->mem[i].gpa + bi->mem[i].size);
+	gl_heap_range(&t0, &t1);
+	gd_printf("guestlet: heap 0x%llx-0x%llx\n", t0, t1);
+}
+
+/*
+ * gd_alloc: alignment, zeroing, exhaustion, and that the memory is usable.
+ * Uses up the heap, so it is the last thing a run can allocate.
+ */
+static void cmd_alloc_selftest(const char *args, size_t len)
+{
+	u64 next, end, before;
+	unsigned char *p, *q;
+	size_t i;
+
+	gl_no_args("alloc-selftest", args, len);
+	p = gd_alloc(100, 64);
+	q = gd_alloc(4096, 4096);
+	if (!p || !q || (gd_virt_to_phys(p) & 63) || (gd_virt_to_phys(q) & 4095) ||
+	    q < p + 100 || gd_phys_to_virt(gd_virt_to_phys(q)) != q)
+		gd_die(1, "alloc-selftest: bad blocks %p %p", p, q);
+	for (i = 0; i < 4096; i++) {
+		if (q[i])
+			gd_die(1, "alloc-selftest: byte %zu not zeroed", i);
+		q[i] = 0xa5;
+	}
+	if (gd_alloc(16, 3) || gd_alloc(16, 2 << 20))
+		gd_die(1, "alloc-selftest: bad alignment accepted");
+	gl_heap_range(&next, &end);
+	before = next;
+	if (gd_alloc(end - next + 1, 1))
+		gd_die(1, "alloc-selftest: allocation past the heap end succeeded");
+	gl_heap_range(&next, &end);
+	if (next != before || !gd_alloc(end - next, 1) || gd_alloc(1, 1))
+		gd_die(1, "alloc-selftest: the last byte of the heap is not usable "
+		       "exactly once");
+	gd_printf("alloc-selftest: ok, heap ended at 0x%llx\n", end);
 }
 
 static void gl_selftest_handler(void *arg)
@@ -233,6 +269,7 @@ static const struct gl_cmd gl_cmds[] = {
 	{ "triple-fault", cmd_triple_fault },
 	{ "bench-exits", cmd_bench_exits },
 	{ "info", cmd_info },
+	{ "alloc-selftest", cmd_alloc_selftest },
 	{ "irq-selftest", cmd_irq_selftest },
 	{ "fault", cmd_fault },
 };

@@ -86,6 +86,7 @@ void gl_idt_set_gate(unsigned int vector, u64 handler, unsigned int dpl,
 int gl_platform_init(const struct vp_boot_info *bi);
 extern const struct vp_boot_info *gl_boot_info;
 void gl_serial_putc(char c);
+void gl_heap_range(u64 *next, u64 *end);
 
 /* commands.c / bench.c */
 void gl_cmd_bench_exits(const char *args, size_t len);

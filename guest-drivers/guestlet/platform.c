@@ -115,6 +115,12 @@ void *gd_alloc(size_t size, size_t align)
 	return (void *)(unsigned long)start;
 }
 
+void gl_heap_range(u64 *next, u64 *end)
+{
+	*next = gl_heap_next;
+	*end = gl_heap_end;
+}
+
 u64 gd_virt_to_phys(const void *p)
 {
 	return (u64)(unsigned long)p;	/* identity-mapped */

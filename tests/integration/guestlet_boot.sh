@@ -32,10 +32,12 @@ fail() {
 	fails=$((fails + 1))
 }
 
-# expect DESCRIPTION CMDLINE STATUS EXPECTED_STDOUT (printf format, exact)
+# expect DESCRIPTION CMDLINE STATUS EXPECTED_STDOUT [VMM ARGS...]
+# (EXPECTED_STDOUT is a printf format and must match exactly)
 expect() {
 	local what=$1 cmdline=$2 status=$3 want=$4
-	run "$cmdline"
+	shift 4
+	run "$cmdline" "$@"
 	# shellcheck disable=SC2059
 	printf -- "$want" >"$tmp/want"
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
@@ -83,11 +85,16 @@ expect "4095-byte command line" "echo $long" 0 "$long\n"
 # Memory size and boot info: the guest sees what vmm was told.
 run 'info' --mem 64M
 if [ "$rc" = 0 ] && grep -q '^guestlet: mem 64 MiB in 1 regions, cpus 1, tsc_khz [1-9]' "$tmp/out" &&
-   grep -q '^guestlet: ram 0x0-0x4000000$' "$tmp/out"; then
+   grep -q '^guestlet: ram 0x0-0x4000000$' "$tmp/out" &&
+   grep -q '^guestlet: heap 0x[0-9a-f]*-0x4000000$' "$tmp/out"; then
 	echo "ok: boot info (--mem 64M): $(head -n 1 "$tmp/out")"
 else
 	fail "boot info with --mem 64M"
 fi
+
+# The allocator drivers will use: alignment, zeroing, exact exhaustion.
+expect "alloc-selftest (uses up the heap)" 'alloc-selftest' 0 \
+	'alloc-selftest: ok, heap ended at 0x8000000\n' --mem 128M
 
 if [ $fails -ne 0 ]; then
 	echo "$fails check(s) failed"
