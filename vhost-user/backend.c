@@ -1073,8 +1073,8 @@ static int dispatch_one(struct vhu_dev *dev)
 		goto out;
 	name = vhu_request_name(msg.hdr.request);
 	if (r) {
-		dev_log(dev, "receiving a message header failed (%s); dropping connection",
-			strerror(-r));
+		dev_log(dev, "receiving a message header (request %u, %s) failed (%s); dropping connection",
+			msg.hdr.request, name, strerror(-r));
 		goto out;
 	}
 	r = -EPROTO;

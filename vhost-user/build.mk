@@ -15,3 +15,7 @@ TESTS += vhu_sec12
 vhu_sec12-libs := vhost-user virtio
 TESTS += vhu_sec13
 vhu_sec13-libs := vhost-user virtio
+TESTS += vhu_sec14
+vhu_sec14-libs := vhost-user virtio
+TESTS += vhu_sec15
+vhu_sec15-libs := vhost-user virtio

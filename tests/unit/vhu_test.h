@@ -431,6 +431,36 @@ static inline void t_raw_reply(int fd, u32 req, void *payload, u32 size)
 		memcpy(payload, buf, size);
 }
 
+/* Receive one reply of @size payload bytes carrying exactly one fd. */
+static inline int t_raw_reply_fd(int fd, u32 req, void *payload, u32 size)
+{
+	struct vhu_msg_hdr h;
+	char buf[512];
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr a;
+	} ctl;
+	struct iovec iov = { &h, sizeof(h) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	struct cmsghdr *c;
+	int rfd;
+
+	CHECK(recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL) == sizeof(h));
+	c = CMSG_FIRSTHDR(&mh);
+	CHECK(c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)));
+	memcpy(&rfd, CMSG_DATA(c), sizeof(int));
+	CHECK_EQ(h.request, req);
+	CHECK_EQ(h.flags, VHU_VERSION | VHU_FLAG_REPLY);
+	CHECK_EQ(h.size, size);
+	CHECK(size <= sizeof(buf));
+	if (size)
+		CHECK(recv(fd, buf, size, MSG_WAITALL) == (ssize_t)size);
+	if (payload)
+		memcpy(payload, buf, size);
+	return rfd;
+}
+
 /* Negotiate protocol features @proto on a raw connection. */
 static inline void t_raw_negotiate(struct vhu_dev *dev, int fd, u64 proto)
 {
@@ -509,6 +539,36 @@ static inline void t_hostile(struct vhu_dev *dev, const char *path, const char *
 	CHECK_EQ(t_count_maps(), maps0);
 	t_raw_check_alive(dev, path);
 	fprintf(stderr, "ok: %s (%d reps)\n", what, reps + 1);
+}
+
+/*
+ * A generic hostile scenario: optionally negotiate protocol features, then
+ * send one message with @nfds copies of t_attach_fd.
+ */
+static int t_attach_fd = -1;
+
+struct t_msg {
+	u32 req;
+	u32 size;
+	union vhu_payload p;
+	unsigned int nfds;
+	u64 proto;		/* negotiate these first (0: don't) */
+	u32 flags;		/* 0: VHU_VERSION */
+};
+
+static inline int t_send_msg(struct vhu_dev *dev, const char *path, void *arg)
+{
+	const struct t_msg *m = arg;
+	int fd = t_raw_connect(dev, path);
+	int fds[16];
+
+	for (unsigned int i = 0; i < 16; i++)
+		fds[i] = t_attach_fd;
+	if (m->proto)
+		t_raw_negotiate(dev, fd, m->proto);
+	t_raw_send_fds(fd, m->req, m->flags ? m->flags : VHU_VERSION, &m->p,
+		       m->size, fds, m->nfds);
+	return fd;
 }
 
 #endif
