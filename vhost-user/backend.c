@@ -1061,6 +1061,7 @@ static int dispatch_one(struct vhu_dev *dev)
 	const struct vhu_req_info *info;
 	const char *name;
 	unsigned int lo, hi;
+	bool ack;
 	int r;
 
 	memset(&msg.hdr, 0, sizeof(msg.hdr));
@@ -1119,12 +1120,14 @@ static int dispatch_one(struct vhu_dev *dev)
 			msg.nr_fds, hi);
 		goto out;
 	}
+	/* as negotiated when the request arrived (not by this request) */
+	ack = !info->has_reply && (msg.hdr.flags & VHU_FLAG_NEED_REPLY) &&
+	      has_proto(dev, VHU_PROTOCOL_F_REPLY_ACK);
 	r = info->handle(dev, &msg);
 	vhu_msg_close_fds(&msg);
 	if (r < 0)
 		return r;
-	if (!info->has_reply && (msg.hdr.flags & VHU_FLAG_NEED_REPLY) &&
-	    has_proto(dev, VHU_PROTOCOL_F_REPLY_ACK)) {
+	if (ack) {
 		int rr = reply_u64(dev, &msg, r ? 1 : 0);
 
 		if (rr)

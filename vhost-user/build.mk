@@ -19,3 +19,7 @@ TESTS += vhu_sec14
 vhu_sec14-libs := vhost-user virtio
 TESTS += vhu_sec15
 vhu_sec15-libs := vhost-user virtio
+TESTS += vhu_sec16
+vhu_sec16-libs := vhost-user virtio
+TESTS += vhu_sec17
+vhu_sec17-libs := vhost-user virtio
