@@ -1,0 +1,32 @@
+# vhost-user/net: libvunet, the net half of vhost-user-net (ports, virtio-net
+# header handling, counters).  See vhost-user/include/vhost-user/net.h.
+#
+# DPDK is optional and probed once here with pkg-config.  Without it the DPDK
+# port is left out (tap: and loop still work) and the build says so; a DPDK
+# spec then fails at run time with a message naming the missing package.
+# Programs and tests linking libvunet add $(VUNET_LDLIBS) to their ldlibs.
+
+VUNET_HAVE_DPDK := $(shell pkg-config --exists libdpdk 2>/dev/null && echo y)
+ifeq ($(VUNET_HAVE_DPDK),y)
+# -isystem: DPDK's headers are not held to our -Wextra -Werror.
+VUNET_DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libdpdk))
+VUNET_LDLIBS := $(shell pkg-config --libs libdpdk)
+else
+$(info vhost-user/net: libdpdk not found by pkg-config: DPDK ports disabled, only tap: and loop (install libdpdk-dev, see scripts/deps.sh))
+VUNET_LDLIBS :=
+endif
+
+LIBS += vunet
+vunet-objs += vhost-user/net/hdr.o
+vunet-objs += vhost-user/net/port.o
+vunet-objs += vhost-user/net/loop.o
+vunet-objs += vhost-user/net/tap.o
+ifeq ($(VUNET_HAVE_DPDK),y)
+vunet-objs += vhost-user/net/dpdk.o
+$(OBJ)/vhost-user/net/dpdk.o: CFLAGS += $(VUNET_DPDK_CFLAGS)
+$(OBJ)/vhost-user/net/port.o: CFLAGS += -DNET_HAVE_DPDK
+endif
+
+TESTS += net_hdr
+net_hdr-libs := vunet
+net_hdr-ldlibs := $(VUNET_LDLIBS)
