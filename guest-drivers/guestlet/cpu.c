@@ -122,12 +122,14 @@ void gl_cpu_init(void)
 		    (0x89ULL << 40) | (((tss >> 24) & 0xff) << 56);
 	gl_gdt[6] = tss >> 32;
 
-	for (v = 0; v < 32; v++)
-		if (v != GL_VECTOR_DOOR)
+	for (v = 0; v < 32; v++) {
+		if (v == GL_VECTOR_DOOR)
+			gl_idt_set_gate(v, (u64)gl_door_entry, 3, 0);
+		else
 			gl_idt_set_gate(v, (u64)gl_exception_stubs +
 					v * GL_STUB_SIZE, 0,
 					v == 2 || v == 8 ? GL_IST_DF : GL_IST_FAULT);
-	gl_idt_set_gate(GL_VECTOR_DOOR, (u64)gl_door_entry, 3, 0);
+	}
 
 	__asm__ volatile(
 		"lgdt %0\n\t"
