@@ -23,3 +23,5 @@ TESTS += vhu_sec16
 vhu_sec16-libs := vhost-user virtio
 TESTS += vhu_sec17
 vhu_sec17-libs := vhost-user virtio
+TESTS += vhu_sec18
+vhu_sec18-libs := vhost-user virtio
