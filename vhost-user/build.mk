@@ -25,3 +25,7 @@ TESTS += vhu_sec17
 vhu_sec17-libs := vhost-user virtio
 TESTS += vhu_sec18
 vhu_sec18-libs := vhost-user virtio
+
+# Inflight tracking across a back-end restart (SECURITY.md case 19, library part).
+TESTS += vhu_inflight
+vhu_inflight-libs := vhost-user virtio
