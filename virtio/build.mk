@@ -14,7 +14,8 @@ mem_table-libs := virtio
 # object is never linked, it only proves the point (and nm shows that nothing
 # but memset/memcpy may be left undefined).
 VQ_DRV_FREESTANDING_FLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding \
-	-nostdlib -fno-pic -mno-red-zone -mgeneral-regs-only -Ivirtio/include
+	-nostdlib -fno-pie -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -Ivirtio/include
 EXTRA_TARGETS += $(OBJ)/virtio/vq_drv.freestanding.o
 $(OBJ)/virtio/vq_drv.freestanding.o: virtio/vq_drv.c virtio/include/virtio/vq_drv.h \
 		virtio/include/virtio/ring.h virtio/include/virtio/types.h
@@ -30,6 +31,8 @@ vq_ring-libs := virtio
 
 TESTS += vq_security
 vq_security-libs := virtio
+TESTS += vq_threads
+vq_threads-libs := virtio
 
 # libFuzzer harnesses (clang; `make check` runs each for 10 s).
 FUZZERS += vq_dev

@@ -16,6 +16,9 @@
  */
 #include <virtio/vq_drv.h>
 
+/* The caller's ring memory may be declared as any type. */
+typedef u64 __attribute__((may_alias)) u64_alias;
+
 static int drv_fail(struct vq_drv *d, int err)
 {
 	if (!d->broken) {
@@ -59,8 +62,11 @@ int vq_drv_init(struct vq_drv *d, const struct vq_drv_cfg *cfg)
 	if (!vq_size_valid(num) || !ring || !cfg->slots ||
 	    ((uintptr_t)ring & (VQ_DRV_RING_ALIGN - 1)))
 		return -VQ_DRV_EINVAL;
+	/* Zero by words (the ring is 64-aligned), then the tail bytes. */
 	bytes = vq_drv_ring_bytes(num);
-	for (b = 0; b < bytes; b++)
+	for (b = 0; b + 8 <= bytes; b += 8)
+		*(u64_alias *)(ring + b) = 0;
+	for (; b < bytes; b++)
 		ring[b] = 0;
 
 	d->num = num;
