@@ -44,7 +44,6 @@ struct gl_table_ptr {
 
 #define GL_GATE_INTR	0x0e	/* 64-bit interrupt gate: IF cleared on entry */
 #define GL_GATE_P	0x80
-#define GL_RFLAGS_IF	(1ULL << 9)
 
 static inline u64 gl_rdmsr(u32 msr)
 {
@@ -186,8 +185,12 @@ void gl_irq_dispatch(u64 vector)
 		gd_lapic_eoi();
 }
 
-/* CPL0, from gl_door_entry (int3 at CPL3), interrupts off. */
-u64 gl_door(u64 nr, u64 a1, u64 a2, struct gl_iret_frame *f)
+/*
+ * CPL0, from gl_door_entry (int3 at CPL3), interrupts off: the rare requests.
+ * GL_SYS_WAIT_IRQ and GL_SYS_IRQ_ENABLE/DISABLE never get here, entry.S
+ * answers them in a few instructions.
+ */
+u64 gl_door(u64 nr, u64 a1, u64 a2)
 {
 	static const struct gl_table_ptr no_idt = { 0, 0 };
 
@@ -196,20 +199,10 @@ u64 gl_door(u64 nr, u64 a1, u64 a2, struct gl_iret_frame *f)
 		/* No IDT: the #UD cannot be delivered, nor the #DF: shutdown. */
 		__asm__ volatile("lidt %0\n\tud2" : : "m"(no_idt));
 		break;
-	case GL_SYS_WAIT_IRQ:
-		/* sti's one-instruction shadow makes sti;hlt atomic. */
-		__asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
-		return 0;
 	case GL_SYS_RDMSR:
 		return gl_rdmsr(a1);
 	case GL_SYS_WRMSR:
 		gl_wrmsr(a1, a2);
-		return 0;
-	case GL_SYS_IRQ_ENABLE:
-		f->rflags |= GL_RFLAGS_IF;
-		return 0;
-	case GL_SYS_IRQ_DISABLE:
-		f->rflags &= ~GL_RFLAGS_IF;
 		return 0;
 	}
 	return (u64)-ENOSYS;
@@ -256,7 +249,7 @@ void gd_wrmsr(u32 msr, u64 val)
 void gd_triple_fault(void)
 {
 	if (gl_cpl() == 0)	/* e.g. gd_exit() from an exception handler */
-		gl_door(GL_SYS_TRIPLE_FAULT, 0, 0, NULL);
+		gl_door(GL_SYS_TRIPLE_FAULT, 0, 0);
 	gl_sys(GL_SYS_TRIPLE_FAULT, 0, 0);
 	for (;;)
 		gd_cpu_relax();

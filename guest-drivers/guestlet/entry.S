@@ -190,6 +190,13 @@ irq_common:
 	.globl	gl_door_entry
 	.type	gl_door_entry, @function
 gl_door_entry:
+	/* The requests drivers make in their loops, without touching C. */
+	cmpq	$GL_SYS_WAIT_IRQ, %rax
+	je	door_wait_irq
+	cmpq	$GL_SYS_IRQ_ENABLE, %rax
+	je	door_irq_enable
+	cmpq	$GL_SYS_IRQ_DISABLE, %rax
+	je	door_irq_disable
 	pushq	%rcx
 	pushq	%rdx
 	pushq	%rsi
@@ -203,7 +210,6 @@ gl_door_entry:
 	movq	%rsi, %rdx
 	movq	%rdi, %rsi
 	movq	%rax, %rdi
-	leaq	72(%rsp), %rcx		/* the CPU's struct gl_iret_frame */
 	call	gl_door
 	addq	$8, %rsp
 	popq	%r11
@@ -214,6 +220,22 @@ gl_door_entry:
 	popq	%rsi
 	popq	%rdx
 	popq	%rcx
+	iretq
+
+/* The CPU's frame: RIP at 0(%rsp), CS at 8, RFLAGS at 16. */
+door_wait_irq:
+	sti				/* its shadow makes sti;hlt atomic */
+	hlt
+	cli
+	xorl	%eax, %eax
+	iretq
+door_irq_enable:
+	orq	$GL_RFLAGS_IF, 16(%rsp)
+	xorl	%eax, %eax
+	iretq
+door_irq_disable:
+	andq	$~GL_RFLAGS_IF, 16(%rsp)
+	xorl	%eax, %eax
 	iretq
 	.size	gl_door_entry, . - gl_door_entry
 

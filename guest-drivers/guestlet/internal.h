@@ -32,12 +32,14 @@
 #define GL_SYS_WRMSR		4
 #define GL_SYS_IRQ_ENABLE	5	/* set IF in the caller's RFLAGS */
 #define GL_SYS_IRQ_DISABLE	6
+/* GL_SYS_WAIT_IRQ and GL_SYS_IRQ_* are handled in entry.S, the rest in C. */
 
 /* Exit statuses of guestlet itself. */
 #define GL_EXIT_USAGE		2	/* bad command or argument */
 #define GL_EXIT_EXCEPTION	3	/* CPU exception */
 #define GL_EXIT_BOOT		4	/* unusable boot info */
 
+#define GL_RFLAGS_IF	0x200
 #define GL_LAPIC_EOI	0xFEE000B0	/* GD_LAPIC_BASE + EOI register */
 
 /* Every exception and interrupt stub in entry.S takes exactly this many bytes. */
@@ -77,7 +79,7 @@ extern char __image_end[];
 /* cpu.c (CPL0) */
 void gl_cpu_init(void);
 void gl_trap(struct gl_trap_frame *tf);
-u64 gl_door(u64 nr, u64 a1, u64 a2, struct gl_iret_frame *f);
+u64 gl_door(u64 nr, u64 a1, u64 a2);
 void gl_irq_dispatch(u64 vector);
 void gl_idt_set_gate(unsigned int vector, u64 handler, unsigned int dpl,
 		     unsigned int ist);
