@@ -142,10 +142,18 @@ int vq_set_addr_uaddr(struct vq *vq, u64 desc, u64 avail, u64 used)
 
 int vq_set_mem(struct vq *vq, const struct vq_mem *mem)
 {
+	int r;
+
 	vq->mem = mem;
-	if (vq->addr_set && vq->num)
-		return map_rings(vq);
-	return 0;
+	if (!vq->addr_set || !vq->num)
+		return 0;
+	r = map_rings(vq);
+	if (r && vq->started) {
+		/* No ring pointers left to use: stop, and say why. */
+		vq->started = false;
+		vq_fail(vq, r, "rings not in the new memory table");
+	}
+	return r;
 }
 
 int vq_set_base(struct vq *vq, u16 base)
@@ -378,7 +386,16 @@ bool vq_has_work(struct vq *vq)
 	if (read_avail_idx(vq, &idx))
 		return false;
 	vq->shadow_avail_idx = idx;
-	return idx != vq->last_avail_idx;
+	if (idx == vq->last_avail_idx)
+		return false;
+	/*
+	 * The next vq_pop() trusts this shadow index without re-reading it:
+	 * order the avail->idx load above before its avail->ring[] and
+	 * descriptor loads (pairs with the driver's write barrier before its
+	 * avail->idx store).
+	 */
+	vq_rmb();
+	return true;
 }
 
 static inline void used_put(struct vq *vq, u16 slot, u16 head, u32 len)

@@ -259,6 +259,14 @@ static void test_case4_config(void)
 		CHECK_EQ(vq_start(&vq), -EFAULT);
 		CHECK_EQ(vq_set_mem(&vq, &h.mem), 0);
 		CHECK_EQ(vq_start(&vq), 0);
+		/* While running: the queue stops instead of keeping stale pointers. */
+		CHECK_EQ(vq_set_mem(&vq, &empty), -EFAULT);
+		CHECK(!vq_is_started(&vq));
+		CHECK(vq_is_broken(&vq));
+		CHECK_EQ(vq_pop(&vq, &box->req), -ENOTCONN);
+		CHECK_EQ(vq_push(&vq, 0, 0), -ENOTCONN);
+		CHECK(!vq_should_notify(&vq));
+		CHECK(!vq_enable_notify(&vq));
 	}
 	teardown();
 }

@@ -115,7 +115,12 @@ int vq_set_features(struct vq *vq, u64 features);
 int vq_set_addr(struct vq *vq, u64 desc, u64 avail, u64 used);
 /* Ring addresses in the front-end's address space (vhost-user SET_VRING_ADDR). */
 int vq_set_addr_uaddr(struct vq *vq, u64 desc, u64 avail, u64 used);
-/* New memory table: re-translates the ring addresses if set. */
+/*
+ * New memory table: re-translates the ring addresses if set.  Not concurrent
+ * with any other call on this queue (the back-end quiesces its queue thread).
+ * If the rings are not in the new table: -EFAULT, and a started queue is
+ * stopped and marked broken.
+ */
 int vq_set_mem(struct vq *vq, const struct vq_mem *mem);
 /* Next avail index to process (SET_VRING_BASE). */
 int vq_set_base(struct vq *vq, u16 base);
