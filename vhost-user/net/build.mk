@@ -30,3 +30,15 @@ endif
 TESTS += net_hdr
 net_hdr-libs := vunet
 net_hdr-ldlibs := $(VUNET_LDLIBS)
+
+TESTS += net_loop
+net_loop-libs := vunet
+net_loop-ldlibs := $(VUNET_LDLIBS)
+
+TESTS += net_tap
+net_tap-libs := vunet
+net_tap-ldlibs := $(VUNET_LDLIBS)
+
+TESTS += net_dpdk
+net_dpdk-libs := vunet
+net_dpdk-ldlibs := $(VUNET_LDLIBS)
