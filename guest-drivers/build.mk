@@ -5,7 +5,7 @@
 # freestanding x86-64 ELF linked at VP_GUEST_LOAD_MIN, and SAN=1 or any other
 # host flag must not reach it.  Objects go to $(OBJ)/guest/.
 
-GUEST_CC	?= $(CC)
+GUEST_CC	?= gcc
 GUEST_CFLAGS	:= -std=gnu11 -ffreestanding -nostdlib -static -fno-pie -no-pie \
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
