@@ -228,10 +228,49 @@ bool vq_drv_kick_prepare(struct vq_drv *d)
 	return !(le16_to_cpu(READ_ONCE(d->used->flags)) & VRING_USED_F_NO_NOTIFY);
 }
 
+/* Give the chain at @head back to the free list (private links only). */
+static void free_chain(struct vq_drv *d, u16 head)
+{
+	u16 ndesc = d->slots[head].ndesc, tail = head, k;
+
+	for (k = 1; k < ndesc; k++)
+		tail = d->slots[tail].next;
+	d->slots[tail].next = d->free_head;
+	d->free_head = head;
+	d->num_free += ndesc;
+	d->slots[head].token = NULL;
+	d->slots[head].ndesc = 0;
+	d->in_flight--;
+}
+
+bool vq_drv_has_used(struct vq_drv *d)
+{
+	if (d->broken)
+		return false;
+	if (d->last_used_idx != d->shadow_used_idx)
+		return true;
+	return le16_to_cpu(READ_ONCE(d->used->idx)) != d->last_used_idx;
+}
+
+void *vq_drv_detach_unused(struct vq_drv *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->num; i++) {
+		void *token = d->slots[i].token;
+
+		if (token) {
+			free_chain(d, (u16)i);
+			return token;
+		}
+	}
+	return NULL;
+}
+
 int vq_drv_get_used(struct vq_drv *d, void **token, u32 *len)
 {
 	struct vring_used_elem *e;
-	u16 id, tail, k, ndesc;
+	u16 id;
 	u32 id32, l;
 
 	if (d->broken)
@@ -262,21 +301,10 @@ int vq_drv_get_used(struct vq_drv *d, void **token, u32 *len)
 	if (!d->slots[id].token)
 		return drv_fail(d, -VQ_DRV_EINVAL);
 
-	/* Return the chain to the free list, following the private links. */
-	ndesc = d->slots[id].ndesc;
-	tail = id;
-	for (k = 1; k < ndesc; k++)
-		tail = d->slots[tail].next;
-	d->slots[tail].next = d->free_head;
-	d->free_head = id;
-	d->num_free += ndesc;
-
 	*token = d->slots[id].token;
 	*len = l;
-	d->slots[id].token = NULL;
-	d->slots[id].ndesc = 0;
+	free_chain(d, id);
 	d->last_used_idx++;
-	d->in_flight--;
 	/* Interrupts wanted: ask for one when the device passes this entry. */
 	if (d->event_idx && d->cb_enabled)
 		WRITE_ONCE(*d->used_event, cpu_to_le16(d->last_used_idx));

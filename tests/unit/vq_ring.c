@@ -458,6 +458,45 @@ static void test_drv_hostile_device(void)
 	}
 }
 
+/* Reaping after a device reset: every in-flight token comes back once. */
+static void test_detach(void)
+{
+	struct harness h;
+	struct req_box *b = req_box_new();
+	struct io io[4];
+	bool seen[4] = { false };
+	void *tok;
+	u32 len;
+	int i;
+
+	h_mem_init(&h, 1 << 20);
+	h_queue_init(&h, 8, 0);
+	for (i = 0; i < 4; i++) {
+		io_alloc(&h, &io[i], 8, 8);
+		CHECK(io_add(&h, &io[i], i) >= 0);
+	}
+	CHECK_EQ(vq_drv_num_free(&h.drv), 0);
+	vq_drv_kick_prepare(&h.drv);
+	CHECK(!vq_drv_has_used(&h.drv));
+	CHECK_EQ(vq_pop(&h.dev, &b->req), 1);
+	CHECK_EQ(vq_push(&h.dev, b->req.head, 0), 0);
+	CHECK(vq_drv_has_used(&h.drv));
+	CHECK_EQ(vq_drv_get_used(&h.drv, &tok, &len), 1);
+	CHECK(tok == &io[0]);
+	CHECK(!vq_drv_has_used(&h.drv));
+	seen[0] = true;
+	while ((tok = vq_drv_detach_unused(&h.drv))) {
+		i = (struct io *)tok - io;
+		CHECK(i >= 0 && i < 4 && !seen[i]);
+		seen[i] = true;
+	}
+	for (i = 0; i < 4; i++)
+		CHECK(seen[i]);
+	CHECK_EQ(vq_drv_num_free(&h.drv), 8);
+	free(b);
+	h_fini(&h);
+}
+
 int main(void)
 {
 	test_single();
@@ -466,6 +505,7 @@ int main(void)
 	test_flags();
 	test_indirect();
 	test_drv_hostile_device();
+	test_detach();
 	printf("vq_ring: ok\n");
 	return 0;
 }

@@ -159,6 +159,16 @@ void vq_drv_publish(struct vq_drv *d);
  */
 int vq_drv_get_used(struct vq_drv *d, void **token, u32 *len);
 
+/* True if the device has returned chains not yet reaped (reads used->idx). */
+bool vq_drv_has_used(struct vq_drv *d);
+
+/*
+ * After the device was reset (it no longer owns anything): take back one
+ * chain still in flight, freeing its descriptors, and return its token; NULL
+ * when none is left.  The avail ring is not rewound; re-init before reuse.
+ */
+void *vq_drv_detach_unused(struct vq_drv *d);
+
 /* Free ring descriptors right now. */
 static inline unsigned int vq_drv_num_free(const struct vq_drv *d)
 {
