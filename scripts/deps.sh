@@ -12,7 +12,7 @@ PKGS="
 make gcc libc6-dev linux-libc-dev pkg-config
 clang libclang-rt-14-dev
 liburing-dev libaio-dev
-libdpdk-dev dpdk
+libdpdk-dev dpdk dpdk-dev
 qemu-system-x86 qemu-utils
 fio
 iproute2 procps util-linux coreutils strace bc
