@@ -31,8 +31,8 @@
  *	             with NEXT, not at the head of the chain, table length 0 /
  *	             not a multiple of 16 / more than queue size entries, table
  *	             not contained in one memory region [5]
- *	-EFAULT      buffer not entirely in guest memory, wrapping past 2^64,
- *	             or of length 0 [6]
+ *	-EFAULT      buffer (or the start of an indirect table) not entirely in
+ *	             guest memory, wrapping past 2^64, or of length 0 [6]
  *	-EOVERFLOW   sum of readable or of writable lengths above 2^32 - 1 [7]
  *	-EILSEQ      device-readable descriptor after a device-writable one
  *	-ENOBUFS     chain needs more than VQ_REQ_MAX_IOV iovecs on one side
