@@ -870,6 +870,11 @@ static int h_set_inflight_fd(struct vhu_dev *dev, struct vhu_msg *msg)
 		return violation(dev, msg, "mmap_size %llu too small for %u x %u",
 				 (unsigned long long)in->mmap_size,
 				 in->num_queues, in->queue_size);
+	/* We hand out offset 0; anything else must keep the structs aligned. */
+	if (in->mmap_offset % VHU_INFLIGHT_ALIGN)
+		return violation(dev, msg, "mmap_offset %llu not %u-byte aligned",
+				 (unsigned long long)in->mmap_offset,
+				 VHU_INFLIGHT_ALIGN);
 	r = fd_map(msg->fds[0], in->mmap_offset, in->mmap_size, &map, &hva, &why);
 	if (r)
 		return violation(dev, msg, "%s (%s)", why, strerror(-r));

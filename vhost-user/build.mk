@@ -29,3 +29,7 @@ vhu_sec18-libs := vhost-user virtio
 # Inflight tracking across a back-end restart (SECURITY.md case 19, library part).
 TESTS += vhu_inflight
 vhu_inflight-libs := vhost-user virtio
+
+# libFuzzer harnesses (seed corpora in tests/fuzz/corpus/<name>/).
+FUZZERS += vhu_backend
+vhu_backend-fuzz-srcs := tests/fuzz/vhu_backend.c vhost-user/proto.c vhost-user/backend.c virtio/mem.c

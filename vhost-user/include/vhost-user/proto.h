@@ -188,7 +188,7 @@ struct vhu_inflight_desc {
 	u8 padding[5];
 	u16 next;		/* link in the last used batch */
 	u64 counter;		/* order in which heads were taken */
-} __attribute__((packed));
+};
 
 struct vhu_inflight_split {
 	u64 features;
@@ -197,7 +197,10 @@ struct vhu_inflight_split {
 	u16 last_batch_head;
 	u16 used_idx;
 	struct vhu_inflight_desc desc[];
-} __attribute__((packed));
+};
+/* Naturally aligned, no padding: the layout other back-ends use too. */
+_Static_assert(sizeof(struct vhu_inflight_desc) == 16, "inflight desc layout");
+_Static_assert(sizeof(struct vhu_inflight_split) == 16, "inflight header layout");
 
 #define VHU_INFLIGHT_ALIGN	64u
 
