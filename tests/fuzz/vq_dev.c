@@ -6,7 +6,8 @@
  * Input layout:
  *   [0]     queue size: 1 << (b % 9)  (1..256)
  *   [1]     bit 0 EVENT_IDX, bit 1 INDIRECT_DESC, bit 2 gap between the two
- *           regions (else gpa-adjacent), bit 3 ring addresses from [4..9]
+ *           regions (else gpa-adjacent), bit 3 ring addresses from [4..9],
+ *           bit 4 rings given as front-end uaddrs (vhost-user style)
  *   [2..3]  size of region A in bytes (le16, clamped to [64, RAM - 64])
  *   [4..9]  desc/avail/used offsets from the RAM base (le16 each) when bit 3
  *   [10..25] 16 operations (see below), each with an argument byte from the
@@ -29,6 +30,7 @@
 #define GAP		0x10000ull
 #define NOPS		16
 #define HDR		(10 + 2 * NOPS)
+#define UADDR_DELTA	0x7f0000000000ull
 
 static struct vq_req req;
 
@@ -83,6 +85,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	size_t sa, sb, rest;
 	u8 *a, *b;
 	struct vq vq;
+	int r0;
 
 	memcpy(hdr, data, size < HDR ? size : HDR);
 	num = 1u << (hdr[0] % 9);
@@ -113,9 +116,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	vq_mem_init(&mem);
 	ra.size = sa;
 	ra.hva = (uintptr_t)a;
+	ra.uaddr = ra.gpa + UADDR_DELTA;
 	rb.gpa = GPA_A + sa + ((hdr[1] & 4) ? GAP : 0);
 	rb.size = sb;
 	rb.hva = (uintptr_t)b;
+	rb.uaddr = rb.gpa + UADDR_DELTA;
 	if (vq_mem_add_region(&mem, &ra) || vq_mem_add_region(&mem, &rb))
 		abort();
 
@@ -133,7 +138,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	vq_init(&vq, &mem);
 	if (vq_set_num(&vq, num) || vq_set_features(&vq, features))
 		abort();
-	if (vq_set_addr(&vq, d, av, u) || vq_start(&vq))
+	if (hdr[1] & 16)
+		r0 = vq_set_addr_uaddr(&vq, d + UADDR_DELTA, av + UADDR_DELTA, u + UADDR_DELTA);
+	else
+		r0 = vq_set_addr(&vq, d, av, u);
+	if (r0 || vq_start(&vq))
 		goto out;
 
 	for (i = 0; i < NOPS; i++) {
