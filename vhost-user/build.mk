@@ -33,3 +33,5 @@ vhu_inflight-libs := vhost-user virtio
 # libFuzzer harnesses (seed corpora in tests/fuzz/corpus/<name>/).
 FUZZERS += vhu_backend
 vhu_backend-fuzz-srcs := tests/fuzz/vhu_backend.c vhost-user/proto.c vhost-user/backend.c virtio/mem.c
+FUZZERS += vhu_frontend
+vhu_frontend-fuzz-srcs := tests/fuzz/vhu_frontend.c vhost-user/proto.c vhost-user/backend.c vhost-user/frontend.c virtio/mem.c
