@@ -35,3 +35,7 @@ FUZZERS += vhu_backend
 vhu_backend-fuzz-srcs := tests/fuzz/vhu_backend.c vhost-user/proto.c vhost-user/backend.c virtio/mem.c
 FUZZERS += vhu_frontend
 vhu_frontend-fuzz-srcs := tests/fuzz/vhu_frontend.c vhost-user/proto.c vhost-user/backend.c vhost-user/frontend.c virtio/mem.c
+
+# Interop with real peers (skip when the peer is not installed).
+TESTS += vhu_qsd
+vhu_qsd-libs := vhost-user virtio
