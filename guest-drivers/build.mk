@@ -47,3 +47,21 @@ $(BUILD)/guestlet: $(addprefix $(GUEST_OBJ)/,$(guestlet-objs)) guest-drivers/gue
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $(addprefix $(GUEST_OBJ)/,$(guestlet-objs)) \
 		$(GUEST_LDFLAGS) -lgcc
+
+# --- the shared virtio driver stack ------------------------------------------
+# guest-drivers/virtio/ is freestanding and built twice: into guestlet (above
+# rules, GUEST_CFLAGS) and, with the host CFLAGS, into libvirtio-user together
+# with the host platform shim and the vhost-user transport.
+
+# libvirtio-user: the drivers in a host process, over a vhost-user back-end.
+LIBS += virtio-user
+virtio-user-objs += guest-drivers/virtio/core.o
+virtio-user-objs += guest-drivers/virtio/blk.o
+virtio-user-objs += guest-drivers/virtio/crc32.o
+virtio-user-objs += guest-drivers/virtio-user/platform.o
+virtio-user-objs += guest-drivers/virtio-user/vhost_user.o
+
+# vioblk: virtio-blk benchmark and verifier against a vhost-user-blk socket.
+PROGS += vioblk
+vioblk-objs += guest-drivers/tools/vioblk.o
+vioblk-libs := virtio-user vhost-user virtio

@@ -115,6 +115,11 @@ void *gd_alloc(size_t size, size_t align)
 	return (void *)(unsigned long)start;
 }
 
+void *gd_alloc_priv(size_t size, size_t align)
+{
+	return gd_alloc(size, align);
+}
+
 void gl_heap_range(u64 *next, u64 *end)
 {
 	*next = gl_heap_next;

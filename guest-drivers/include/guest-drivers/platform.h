@@ -58,6 +58,13 @@ u64 gd_cycles_to_ns(u64 cycles);
  * to `align` (a power of two, at most 1 MiB).  Never freed.  NULL if none left.
  */
 void *gd_alloc(size_t size, size_t align);
+/*
+ * Zeroed memory for driver-private state the device must not see or write
+ * (free lists, request bookkeeping).  guestlet: same as gd_alloc (all guest
+ * RAM is visible to the VMM anyway); libvirtio-user: ordinary process memory,
+ * outside the region shared with the back-end.  Never freed.  NULL if none.
+ */
+void *gd_alloc_priv(size_t size, size_t align);
 u64 gd_virt_to_phys(const void *p);
 void *gd_phys_to_virt(u64 gpa);
 
