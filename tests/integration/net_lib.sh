@@ -9,10 +9,11 @@
 #   net_need_testpmd             exit 77 (with the reason) if dpdk-testpmd is missing
 #   net_testpmd_start NAME CPU EAL_ARGS APP_ARGS
 #                                start testpmd in the background: main and
-#                                forwarding lcore both on CPU, --file-prefix
-#                                vp-NAME-$$, --no-huge --no-pci, a small
+#                                forwarding lcore both on CPU, a fresh
+#                                --file-prefix, --no-huge --no-pci, a small
 #                                mbuf pool, --stats-period so it runs without
-#                                stdin; log in $NET_TMP/NAME.log
+#                                stdin; log in $NET_TMP/NAME.log;
+#                                --file-prefix in $(net_prefix NAME)
 #   net_wait_socket PATH NAME [SECS]   wait (bounded) for a unix socket to appear
 #                                while NAME is alive
 #   net_wait_log NAME REGEX [SECS]     wait (bounded) for a log line
@@ -32,8 +33,9 @@
 NET_TESTPMD=${NET_TESTPMD:-dpdk-testpmd}
 NET_MBUFS=${NET_MBUFS:-8192}
 NET_MEM_MB=${NET_MEM_MB:-256}
-declare -gA NET_PIDS=()
+declare -gA NET_PIDS=() NET_PREFIXES=()
 declare -ga NET_ORDER=()
+NET_SEQ=0
 
 net_log() { echo "net_lib: $*" >&2; }
 
@@ -49,10 +51,14 @@ net_need_testpmd() {
 	exit 77
 }
 
-net_prefix() { echo "vp-$1-$$"; }
+# EAL --file-prefix of NAME's current (or last) run: unique per start.
+net_prefix() { echo "${NET_PREFIXES[$1]:-vp-$1-$$}"; }
 
 net_testpmd_start() {	# NAME CPU EAL_ARGS APP_ARGS
 	local name=$1 cpu=$2 eal=$3 app=$4 log=$NET_TMP/$1.log
+	NET_SEQ=$((NET_SEQ + 1))
+	NET_PREFIXES[$name]=vp-$name-$$-$NET_SEQ
+	: >"$log"	# exists before anyone polls it
 	# shellcheck disable=SC2086
 	"$NET_TESTPMD" --lcores "0@$cpu,1@$cpu" --file-prefix "$(net_prefix "$name")" \
 		--no-pci --no-huge -m "$NET_MEM_MB" --no-telemetry $eal -- \

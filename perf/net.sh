@@ -1,0 +1,159 @@
+#!/bin/bash
+# bench-net: vhost-user net back-ends side by side, one core per side.
+#
+# Rows (each for 64 and 1500-byte frames, both directions):
+#   backend dpdk-vhost      DPDK's own vhost PMD in testpmd (io forwarding to
+#                           and from net_null0): the anchor
+#   backend vhost-user-net  build/vhost-user-net --port net_null0 (ours)
+#   driver  dpdk-virtio-user testpmd's virtio_user PMD: txonly (to-backend)
+#                           or rxonly (to-driver)
+#   driver  vionet          build/vionet (ours), to-backend only for now
+# to-backend: the driver sends, the back-end forwards into net_null0
+#             (no-rx=1, so nothing flows back);
+# to-driver:  net_null0 generates frames, the back-end puts them on the
+#             driver's RX ring, the driver receives.
+# Rates are the driver side's: the median of its per-second Tx-pps
+# (to-backend) or Rx-pps (to-driver) over a fixed window after a warm-up,
+# identical for every back-end.  Rows whose program is not built are skipped
+# with a note.
+#
+# Output: one JSON line per result
+#   {"bench":"net","backend":...,"driver":...,"dir":...,"size":N,"mpps":X}
+# then a ratio table (lines starting with '#'): vhost-user-net / dpdk-vhost.
+#
+# env: BUILD, NET_SIZES ("64 1500"), NET_SAMPLES (per-second samples kept, 5),
+#      NET_WARMUP (samples dropped first, 2), NET_DIRS ("to-backend to-driver"),
+#      NET_CPU_BACKEND (0),
+#      NET_CPU_DRIVER (1), VIONET_ARGS (extra vionet arguments).
+# vionet is run as:  vionet --socket SOCK --mode txonly --size N
+#   --seconds S $VIONET_ARGS, and must print a JSON line with "mpps".
+set -u
+cd "$(dirname "$0")/.."
+BUILD=$(realpath "${BUILD:-build}")
+. tests/integration/net_lib.sh
+command -v "$NET_TESTPMD" >/dev/null || { echo "bench-net: dpdk-testpmd not installed (Debian package dpdk-dev)" >&2; exit 1; }
+net_lib_init
+
+SIZES=${NET_SIZES:-64 1500}
+SAMPLES=${NET_SAMPLES:-5}
+WARMUP=${NET_WARMUP:-2}
+CPU_B=${NET_CPU_BACKEND:-0}
+CPU_D=${NET_CPU_DRIVER:-1}
+[ "$(nproc)" -lt 2 ] && CPU_D=$CPU_B
+VUN=$BUILD/vhost-user-net
+VIONET=$BUILD/vionet
+declare -A RES=()
+note() { echo "# $*" >&2; }
+
+# Start a back-end on $sock; name "be".
+start_backend() {	# backend dir size
+	local be=$1 dir=$2 size=$3 null
+	if [ "$dir" = to-backend ]; then null="net_null0,no-rx=1"; else null="net_null0,size=$size"; fi
+	case $be in
+	dpdk-vhost)
+		net_testpmd_start be "$CPU_B" "--vdev net_vhost0,iface=$sock,queues=1 --vdev $null" \
+			"--forward-mode=io" ;;
+	vhost-user-net)
+		"$VUN" --socket "$sock" --port "$null" --poll --lcores "0@$CPU_B" \
+			</dev/null >"$NET_TMP/be.log" 2>&1 &
+		NET_PIDS[be]=$!
+		NET_ORDER+=(be) ;;
+	esac
+	net_wait_socket "$sock" be 30
+}
+
+# Count of per-second stats blocks the driver printed so far.
+nblocks() { local c; c=$(grep -ac "NIC statistics for port 0" "$NET_TMP/drv.log" 2>/dev/null); echo "${c:-0}"; }
+
+run_driver() {	# driver dir size -> prints mpps
+	local drv=$1 dir=$2 size=$3 i pps
+	case $drv in
+	dpdk-virtio-user)
+		local mode="--forward-mode=rxonly" key=rx
+		[ "$dir" = to-backend ] && mode="--forward-mode=txonly --txpkts=$size" key=tx
+		net_testpmd_start drv "$CPU_D" "--vdev net_virtio_user0,path=$sock,queues=1" "$mode"
+		for ((i = 0; i < 10 * (WARMUP + SAMPLES + 30); i++)); do
+			[ "$(nblocks)" -ge $((WARMUP + SAMPLES)) ] && break
+			net_alive drv || break
+			# Stuck at start-up (no stats line in 10 s): give up, retry.
+			[ $i -ge 100 ] && [ "$(nblocks)" -eq 0 ] && break
+			sleep 0.1
+		done
+		pps=$(net_pps drv $key "$WARMUP")
+		net_testpmd_stop drv
+		awk -v p="$pps" 'BEGIN { printf "%.3f", p / 1e6 }' ;;
+	vionet)
+		timeout -k 5 $((WARMUP + SAMPLES + 30)) "$VIONET" --socket "$sock" --mode txonly \
+			--size "$size" --seconds "$((WARMUP + SAMPLES))" ${VIONET_ARGS:-} \
+			</dev/null >"$NET_TMP/drv.log" 2>&1
+		grep -ao '"mpps": *[0-9.]*' "$NET_TMP/drv.log" | tail -n 1 | sed 's/.*: *//' ;;
+	esac
+}
+
+# One measurement; prints mpps (empty or 0.000 if nothing flowed).
+measure() {	# backend driver dir size
+	local be=$1 drv=$2 dir=$3 size=$4 bepid
+	sock=$NET_TMP/net.sock
+	rm -f "$sock"
+	if ! start_backend "$be" "$dir" "$size"; then
+		note "$be: did not start (log: $(tail -n 3 "$NET_TMP/be.log" 2>/dev/null | tr '\n' ' '))"
+		net_testpmd_stop be
+		return
+	fi
+	bepid=${NET_PIDS[be]}
+	run_driver "$drv" "$dir" "$size"
+	net_testpmd_stop be
+	# vhost-user-net's own EAL runtime dir, should it have been killed.
+	[ "$be" = vhost-user-net ] && rm -rf "/var/run/dpdk/vp-net-$bepid"
+	rm -f "$sock"
+}
+
+row() {	# backend driver dir size
+	local be=$1 drv=$2 dir=$3 size=$4 mpps try
+	# A run where nothing flows is repeated (up to 3 tries): now and then
+	# testpmd's virtio_user neither forwards nor prints anything after
+	# start-up on a loaded 2-core machine.
+	for try in 1 2 3; do
+		mpps=$(measure "$be" "$drv" "$dir" "$size")
+		[ -n "$mpps" ] && [ "$mpps" != 0.000 ] && break
+		cp "$NET_TMP/drv.log" "$BUILD/bench-net-$be-$drv-$dir-$size.drv.log" 2>/dev/null
+		cp "$NET_TMP/be.log" "$BUILD/bench-net-$be-$drv-$dir-$size.be.log" 2>/dev/null
+		note "$be <- $drv $dir $size: nothing flowed (try $try; logs kept in $BUILD/bench-net-$be-$drv-$dir-$size.*.log)"
+	done
+	if [ -z "$mpps" ] || [ "$mpps" = 0.000 ]; then
+		return
+	fi
+	RES["$be/$drv/$dir/$size"]=$mpps
+	printf '{"bench":"net","backend":"%s","driver":"%s","dir":"%s","size":%s,"mpps":%s}\n' \
+		"$be" "$drv" "$dir" "$size" "$mpps"
+}
+
+for dir in ${NET_DIRS:-to-backend to-driver}; do
+	for size in $SIZES; do
+		row dpdk-vhost dpdk-virtio-user "$dir" "$size"
+		if [ -x "$VUN" ]; then
+			row vhost-user-net dpdk-virtio-user "$dir" "$size"
+		else
+			note "skipped: vhost-user-net <- dpdk-virtio-user $dir $size ($VUN not built yet)"
+		fi
+		if [ "$dir" = to-backend ]; then
+			if [ -x "$VUN" ] && [ -x "$VIONET" ]; then
+				row vhost-user-net vionet "$dir" "$size"
+			else
+				note "skipped: vhost-user-net <- vionet $dir $size (needs $VUN and $VIONET)"
+			fi
+		fi
+	done
+done
+
+echo "# ratio vhost-user-net / dpdk-vhost (driver dpdk-virtio-user; target >= 1.2 at 64 B)"
+printf '# %-11s %5s %10s %10s %6s\n' dir size dpdk-vhost vhost-user 'ratio'
+for dir in ${NET_DIRS:-to-backend to-driver}; do
+	for size in $SIZES; do
+		a=${RES["dpdk-vhost/dpdk-virtio-user/$dir/$size"]:-}
+		b=${RES["vhost-user-net/dpdk-virtio-user/$dir/$size"]:-}
+		r=-
+		[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
+		printf '# %-11s %5s %10s %10s %6s\n' "$dir" "$size" "${a:--}" "${b:--}" "$r"
+	done
+done
