@@ -1,0 +1,219 @@
+#!/bin/bash
+# vioblk (guest-drivers' virtio-blk driver over libvirtio-user) against a real
+# peer, qemu-storage-daemon's vhost-user-blk export, and against our own
+# build/vhost-user-blk when it is built.  Checks that verify passes over the
+# whole disk, that data written through the back-end is really in the image
+# file (byte compare), that data put in the file is what reads return (CRC-32
+# from gzip's trailer), that randread/randwrite run in both notification
+# modes, and the documented exit statuses for bad setups.
+set -u
+BUILD=${BUILD:-build}
+VIOBLK=$BUILD/vioblk
+[ -x "$VIOBLK" ] || { echo "missing $VIOBLK (run make)"; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vp-vioblk.XXXXXX")
+be_pid=
+cleanup() {
+	if [ -n "$be_pid" ]; then
+		kill "$be_pid" 2>/dev/null
+		wait "$be_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fails=0
+ran=0
+
+fail() {
+	echo "FAIL: $*"
+	[ -f "$tmp/out" ] && sed 's/^/  | /' "$tmp/out"
+	[ -f "$tmp/err" ] && sed 's/^/  ! /' "$tmp/err"
+	fails=$((fails + 1))
+}
+
+# vb ARGS...: run vioblk on the current socket; rc, $tmp/out, $tmp/err.
+vb() {
+	timeout -k 5 60 "$VIOBLK" --socket "$tmp/sock" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	rc=$?
+}
+
+# json_num KEY: the number after "KEY": in $tmp/out.
+json_num() {
+	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$tmp/out" | head -n 1
+}
+
+# wait_socket: up to 10 s for the back-end's socket (bounded poll, not a sleep).
+wait_socket() {
+	local i
+	for i in $(seq 1 100); do
+		[ -S "$tmp/sock" ] && return 0
+		kill -0 "$be_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_backend() {
+	if [ -n "$be_pid" ]; then
+		kill "$be_pid" 2>/dev/null
+		wait "$be_pid" 2>/dev/null
+		be_pid=
+	fi
+	rm -f "$tmp/sock"
+}
+
+# file_crc OFFSET LEN: CRC-32 of the image bytes (gzip's trailer holds it).
+file_crc() {
+	dd if="$tmp/img" bs=512 skip=$(($1 / 512)) count=$(($2 / 512)) status=none |
+		gzip -c | tail -c 8 | od -An -tx4 -N4 | tr -d ' \n'
+}
+
+run_suite() {
+	local name=$1 mib=32 n
+
+	# 1. verify over the whole disk.
+	vb verify --qd 16
+	if [ "$rc" = 0 ] && [ "$(json_num verified_blocks)" = $((mib * 256)) ] &&
+	   [ "$(json_num mismatches)" = 0 ]; then
+		echo "ok: $name: verify of $mib MiB ($(json_num verified_blocks) blocks)"
+	else
+		fail "$name: verify (exit $rc)"
+	fi
+	# The verify pattern went to the file: the back-end reads back what the
+	# file holds, checked from both ends with one CRC-32.
+	vb crc --offset 0 --len $((mib << 20))
+	if [ "$rc" = 0 ] && [ "$(cat "$tmp/out")" = "crc32=$(file_crc 0 $((mib << 20)))" ]; then
+		echo "ok: $name: vioblk's crc of the disk equals the image file's"
+	else
+		fail "$name: crc of the disk ($(cat "$tmp/out")) vs file ($(file_crc 0 $((mib << 20))))"
+	fi
+
+	# 2. Writes land in the image file, byte for byte, and nowhere else.
+	head -c 65536 /dev/zero | tr '\0' '\253' >"$tmp/pat"
+	cp "$tmp/img" "$tmp/before"
+	vb fill --offset 1M --len 64k --byte 171
+	if [ "$rc" = 0 ] && cmp -s -n 65536 -i 1048576:0 "$tmp/img" "$tmp/pat" &&
+	   cmp -s -n 1048576 "$tmp/img" "$tmp/before" &&
+	   cmp -s -i $((1048576 + 65536)) "$tmp/img" "$tmp/before"; then
+		echo "ok: $name: fill wrote 64 KiB of 0xab at 1 MiB into the file, nothing else"
+	else
+		fail "$name: fill did not land in the image file as written"
+	fi
+
+	# 3. Bytes put into the file are what a read returns.
+	head -c 8192 /dev/urandom >"$tmp/rnd"
+	dd if="$tmp/rnd" of="$tmp/img" bs=4096 seek=100 conv=notrunc status=none
+	vb crc --offset $((100 * 4096)) --len 8192
+	want=$(gzip -c "$tmp/rnd" | tail -c 8 | od -An -tx4 -N4 | tr -d ' \n')
+	if [ "$rc" = 0 ] && [ "$(cat "$tmp/out")" = "crc32=$want" ]; then
+		echo "ok: $name: reads return the file's bytes (crc32=$want)"
+	else
+		fail "$name: read of bytes written into the file: $(cat "$tmp/out"), want $want"
+	fi
+
+	# 4. Benchmarks run, in both modes, and report sane JSON.
+	for mode in randread randwrite; do
+		for poll in "" --poll; do
+			vb "$mode" --secs 1 --qd 8 $poll
+			n=$(json_num ios)
+			if [ "$rc" = 0 ] && grep -q "^{\"tool\":\"vioblk\",\"rw\":\"$mode\",\"bs\":4096,\"qd\":8," "$tmp/out" &&
+			   [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$(json_num errors)" = 0 ]; then
+				echo "ok: $name: $mode ${poll:-irq}: $n I/Os, iops $(json_num iops)"
+			else
+				fail "$name: $mode ${poll:-irq} (exit $rc)"
+			fi
+		done
+	done
+	# randwrite must not have written outside --size.
+	cp "$tmp/img" "$tmp/before"
+	vb randwrite --secs 1 --qd 4 --size 1M --bs 512
+	if [ "$rc" = 0 ] && cmp -s -i 1048576 "$tmp/img" "$tmp/before"; then
+		echo "ok: $name: randwrite --size 1M --bs 512 stays inside the first MiB"
+	else
+		fail "$name: randwrite --size 1M wrote past 1 MiB (exit $rc)"
+	fi
+
+	# 5. Errors: disk too small is exit 4 with a message.
+	vb randread --size 1G
+	if [ "$rc" = 4 ] && grep -q "disk too small" "$tmp/err"; then
+		echo "ok: $name: --size past the disk: exit 4"
+	else
+		fail "$name: --size past the disk: exit $rc, want 4"
+	fi
+	ran=$((ran + 1))
+}
+
+truncate -s 32M "$tmp/img"
+
+# --- qemu-storage-daemon ---------------------------------------------------------
+if command -v qemu-storage-daemon >/dev/null; then
+	qemu-storage-daemon --blockdev driver=file,node-name=f,filename="$tmp/img" \
+		--export type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path="$tmp/sock",writable=on \
+		>"$tmp/be.log" 2>&1 </dev/null &
+	be_pid=$!
+	if wait_socket; then
+		run_suite qsd
+	else
+		fail "qemu-storage-daemon did not create its socket"; cat "$tmp/be.log"
+	fi
+	stop_backend
+else
+	echo "skip: qemu-storage-daemon not installed (package qemu-system-x86/qemu-utils)"
+fi
+
+# --- our own back-end, when built ---------------------------------------------
+if [ -x "$BUILD/vhost-user-blk" ]; then
+	rm -f "$tmp/img"
+	truncate -s 32M "$tmp/img"
+	"$BUILD/vhost-user-blk" --socket "$tmp/sock" --disk "$tmp/img" >"$tmp/be.log" 2>&1 </dev/null &
+	be_pid=$!
+	if wait_socket; then
+		run_suite vhost-user-blk
+	else
+		fail "build/vhost-user-blk did not create its socket"; cat "$tmp/be.log"
+	fi
+	stop_backend
+else
+	echo "note: $BUILD/vhost-user-blk not built: only qemu-storage-daemon tested"
+fi
+
+# --- errors without a back-end ----------------------------------------------------
+vb randread
+if [ "$rc" = 3 ] && grep -q "is the back-end running" "$tmp/err"; then
+	echo "ok: missing socket: exit 3"
+else
+	fail "missing socket: exit $rc, want 3"
+fi
+: >"$tmp/sock.txt"
+timeout 10 "$VIOBLK" --socket "$tmp/sock.txt" randread >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 3 ] && grep -q "cannot connect" "$tmp/err"; then
+	echo "ok: a path that is not a socket: exit 3"
+else
+	fail "a path that is not a socket: exit $rc, want 3"
+fi
+for bad in "--bs 100 randread" "--qd 0 randread" "frob" "" "--bs 4k"; do
+	# shellcheck disable=SC2086
+	timeout 10 "$VIOBLK" --socket "$tmp/sock" $bad >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = 2 ] && [ -s "$tmp/err" ]; then
+		echo "ok: usage error '$bad': exit 2"
+	else
+		fail "usage error '$bad': exit $rc, want 2"
+	fi
+done
+if "$VIOBLK" --help | grep -q "exit status"; then
+	echo "ok: --help documents the exit statuses"
+else
+	fail "--help"
+fi
+
+if [ "$ran" = 0 ]; then
+	echo "no vhost-user-blk back-end available (qemu-storage-daemon missing)" >&2
+	[ $fails -eq 0 ] && exit 77
+fi
+if [ $fails -ne 0 ]; then
+	echo "$fails check(s) failed"
+	exit 1
+fi
+echo "all vioblk checks passed"
