@@ -39,3 +39,5 @@ vhu_frontend-fuzz-srcs := tests/fuzz/vhu_frontend.c vhost-user/proto.c vhost-use
 # Interop with real peers (skip when the peer is not installed).
 TESTS += vhu_qsd
 vhu_qsd-libs := vhost-user virtio
+TESTS += vhu_dpdk
+vhu_dpdk-libs := vhost-user virtio

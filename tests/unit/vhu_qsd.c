@@ -31,6 +31,13 @@ static struct t_path p;
 static char img[160], pidf[160];
 static pid_t daemon_pid;
 
+/* A failing CHECK exits: the daemon must not outlive the test. */
+static void qsd_kill_at_exit(void)
+{
+	if (daemon_pid > 1)
+		kill(daemon_pid, SIGTERM);
+}
+
 static void qsd_start(void)
 {
 	char bdev[256], exp[256];
@@ -57,6 +64,7 @@ static void qsd_start(void)
 	f = fopen(pidf, "r");
 	CHECK(f && fscanf(f, "%d", &daemon_pid) == 1 && daemon_pid > 1);
 	fclose(f);
+	atexit(qsd_kill_at_exit);
 }
 
 static void qsd_stop(void)
@@ -69,6 +77,7 @@ static void qsd_stop(void)
 	pf = (struct pollfd){ .fd = pfd, .events = POLLIN };
 	CHECK_EQ(poll(&pf, 1, 30000), 1);	/* readable = the process exited */
 	close(pfd);
+	daemon_pid = 0;
 }
 
 static void setup(struct vhost_dev *d, struct t_ram *ram, int kick, int call)
@@ -137,6 +146,8 @@ int main(void)
 	t_path_init(&p);
 	snprintf(img, sizeof(img), "%s/disk.img", p.dir);
 	snprintf(pidf, sizeof(pidf), "%s/qsd.pid", p.dir);
+	t_path_add_file(img);
+	t_path_add_file(pidf);
 	fd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	CHECK(fd >= 0 && ftruncate(fd, MB) == 0);
 	memset(buf, 0xc3, sizeof(buf));
