@@ -120,7 +120,11 @@ int vhu_dev_listen_fd(struct vhu_dev *dev);
  * connected (the newcomer is accepted and closed, with a log line).
  */
 int vhu_dev_accept(struct vhu_dev *dev);
-/* Use an already-connected stream socket (socketpair); takes ownership of fd. */
+/*
+ * Use an already-connected stream socket (socketpair, for the in-process
+ * back-end); on success the device owns fd.  The fd is made blocking with
+ * send/receive timeouts: do not set O_NONBLOCK on it afterwards.
+ */
 int vhu_dev_set_conn_fd(struct vhu_dev *dev, int fd);
 /* Connection fd, -1 when no front-end is connected. */
 int vhu_dev_conn_fd(struct vhu_dev *dev);
