@@ -42,3 +42,7 @@ net_tap-ldlibs := $(VUNET_LDLIBS)
 TESTS += net_dpdk
 net_dpdk-libs := vunet
 net_dpdk-ldlibs := $(VUNET_LDLIBS)
+
+# libFuzzer: hostile TX chains and the RX scatter (seeds in tests/fuzz/corpus/net_hdr/).
+FUZZERS += net_hdr
+net_hdr-fuzz-srcs := tests/fuzz/net_hdr.c vhost-user/net/hdr.c
