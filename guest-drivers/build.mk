@@ -65,3 +65,7 @@ virtio-user-objs += guest-drivers/virtio-user/vhost_user.o
 PROGS += vioblk
 vioblk-objs += guest-drivers/tools/vioblk.o
 vioblk-libs := virtio-user vhost-user virtio
+
+# The blk driver against the device side of the ring, in one process.
+TESTS += gd_blk
+gd_blk-libs := virtio-user vhost-user virtio

@@ -120,6 +120,11 @@ void *gd_alloc_priv(size_t size, size_t align)
 	return gd_alloc(size, align);
 }
 
+void gd_free_priv(void *p)
+{
+	(void)p;	/* a bump allocator: never reused */
+}
+
 void gl_heap_range(u64 *next, u64 *end)
 {
 	*next = gl_heap_next;

@@ -717,6 +717,7 @@ int main(int argc, char **argv)
 		ret = run_bench(&blk, &o, reqs, qd, nblocks);
 out_close:
 	fflush(stdout);
+	gd_blk_destroy(&blk);
 	gd_vu_close(&vt);
 	free(reqs);
 	return ret;

@@ -102,6 +102,11 @@ void *gd_alloc_priv(size_t size, size_t align)
 	return p;
 }
 
+void gd_free_priv(void *p)
+{
+	free(p);
+}
+
 u64 gd_virt_to_phys(const void *p)
 {
 	const u8 *b = p;

@@ -130,6 +130,17 @@ fail:
 	return r;
 }
 
+void gd_blk_destroy(struct gd_blk *b)
+{
+	if (b->vdev.t)
+		gd_virtio_reset(&b->vdev);
+	gd_virtio_queue_destroy(&b->rq);
+	gd_free_priv(b->slots);
+	b->slots = NULL;
+	b->free = NULL;
+	b->broken = true;
+}
+
 /* Is [sector, sector + len/512) inside the disk? */
 static bool range_ok(const struct gd_blk *b, u64 sector, u32 len)
 {

@@ -89,8 +89,11 @@ int gd_virtio_queue_create(struct gd_virtio_dev *d, struct gd_virtqueue *q,
 	q->index = index;
 	q->ring = gd_alloc(vq_drv_ring_bytes(num), 4096);
 	q->slots = gd_alloc_priv(num * sizeof(*q->slots), 64);
-	if (!q->ring || !q->slots)
+	if (!q->ring || !q->slots) {
+		gd_free_priv(q->slots);
+		q->slots = NULL;
 		return -ENOMEM;
+	}
 	cfg = (struct vq_drv_cfg){
 		.num = num,
 		.ring = q->ring,
@@ -107,6 +110,12 @@ int gd_virtio_queue_create(struct gd_virtio_dev *d, struct gd_virtqueue *q,
 	if (r)
 		return r;
 	return t->ops->queue_enable(t, index);
+}
+
+void gd_virtio_queue_destroy(struct gd_virtqueue *q)
+{
+	gd_free_priv(q->slots);
+	q->slots = NULL;	/* the ring itself is DMA memory: never freed */
 }
 
 int gd_virtio_driver_ok(struct gd_virtio_dev *d)

@@ -85,6 +85,13 @@ int gd_blk_init(struct gd_blk *b, struct gd_virtio_transport *t,
 		const struct gd_blk_opts *opts);
 
 /*
+ * Reset the device and free the driver's private memory (DMA memory from
+ * gd_alloc is never freed).  Also after a failed gd_blk_init.  Requests in
+ * flight are forgotten; @b must be re-initialised before reuse.
+ */
+void gd_blk_destroy(struct gd_blk *b);
+
+/*
  * Stage one request.  0, -EAGAIN (queue depth reached: reap first),
  * -EINVAL (bad length, type not negotiated, beyond capacity), -EROFS (write
  * to a read-only disk), -EIO (broken).  Not visible to the device until

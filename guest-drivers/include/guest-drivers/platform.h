@@ -62,9 +62,11 @@ void *gd_alloc(size_t size, size_t align);
  * Zeroed memory for driver-private state the device must not see or write
  * (free lists, request bookkeeping).  guestlet: same as gd_alloc (all guest
  * RAM is visible to the VMM anyway); libvirtio-user: ordinary process memory,
- * outside the region shared with the back-end.  Never freed.  NULL if none.
+ * outside the region shared with the back-end.  NULL if none.
  */
 void *gd_alloc_priv(size_t size, size_t align);
+/* Give back gd_alloc_priv() memory (guestlet: a no-op).  NULL is fine. */
+void gd_free_priv(void *p);
 u64 gd_virt_to_phys(const void *p);
 void *gd_phys_to_virt(u64 gpa);
 

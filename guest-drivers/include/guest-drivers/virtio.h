@@ -109,6 +109,9 @@ int gd_virtio_init(struct gd_virtio_dev *d, struct gd_virtio_transport *t,
 int gd_virtio_queue_create(struct gd_virtio_dev *d, struct gd_virtqueue *q,
 			   unsigned int index, unsigned int num, u16 vector);
 
+/* Free the queue's private memory (reset the device first). */
+void gd_virtio_queue_destroy(struct gd_virtqueue *q);
+
 /* Set DRIVER_OK; -EIO if the device answered with NEEDS_RESET. */
 int gd_virtio_driver_ok(struct gd_virtio_dev *d);
 
