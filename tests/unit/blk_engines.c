@@ -393,6 +393,36 @@ static void wce_off(struct blk_queue *q, struct blk_disk *d)
 	CHECK(blk_disk_set_config(d, offsetof(struct virtio_blk_config, wce), &v, 1) == 0);
 }
 
+/* Completion signals on the eventfd can be turned off (io_uring) and on. */
+static void notify(struct blk_queue *q, enum blk_engine_kind e)
+{
+	int fd = blk_queue_event_fd(q);
+	struct tr t;
+	u64 v;
+
+	while (read(fd, &v, sizeof(v)) > 0)
+		;
+	blk_queue_set_notify(q, false);
+	tr_init(&t, VIRTIO_BLK_T_IN, 8);
+	tr_out(&t, &t.hdr, sizeof(t.hdr));
+	tr_in(&t, ram, 4096);
+	tr_status(&t);
+	CHECK(run(q, &t) == VIRTIO_BLK_S_OK);
+	if (e == BLK_ENGINE_IO_URING)
+		CHECK(read(fd, &v, sizeof(v)) < 0 && errno == EAGAIN);
+	while (read(fd, &v, sizeof(v)) > 0)
+		;
+	blk_queue_set_notify(q, true);
+	tr_init(&t, VIRTIO_BLK_T_IN, 8);
+	tr_out(&t, &t.hdr, sizeof(t.hdr));
+	tr_in(&t, ram, 4096);
+	tr_status(&t);
+	CHECK(run(q, &t) == VIRTIO_BLK_S_OK);
+	if (e != BLK_ENGINE_SYNC)
+		CHECK(read(fd, &v, sizeof(v)) == sizeof(v) && v >= 1);
+	CHECK(!memcmp(ram, model + 8 * 512, 4096));
+}
+
 /* The file shrank under the disk: reads past the new end fail, never short. */
 static void shrunk(struct blk_queue *q)
 {
@@ -452,6 +482,7 @@ static int one(enum blk_engine_kind e, const char *dir, enum blk_cache_mode cach
 	unaligned(q, d);
 	short_io(q);
 	wce_off(q, d);
+	notify(q, e);
 	/* Twice: the second run of WRITE_ZEROES takes whichever path stuck. */
 	zeroes(q, d);
 	shrunk(q);

@@ -21,13 +21,15 @@ struct uring_eng {
 static int uring_init(struct blk_queue *q)
 {
 	struct uring_eng *e = calloc(1, sizeof(*e));
+	struct io_uring_params p = { 0 };
 	int fd = q->disk->fd;
 	int r;
 
 	if (!e)
 		return -ENOMEM;
+
 	/* One SQE per slot at most: the SQ never fills between commits. */
-	r = io_uring_queue_init(q->depth, &e->ring, 0);
+	r = io_uring_queue_init_params(q->depth, &e->ring, &p);
 	if (r < 0)
 		goto err_free;
 	r = io_uring_register_files(&e->ring, &fd, 1);
@@ -75,11 +77,20 @@ static void uring_submit(struct blk_queue *q, struct blk_io *io)
 		}
 	}
 	switch (io->op) {
+	/* One segment (the common 4 KiB case): READ/WRITE skip the iovec import. */
 	case BLK_IO_READ:
-		io_uring_prep_readv(sqe, 0, io->iov, io->iovcnt, io->offset);
+		if (io->iovcnt == 1)
+			io_uring_prep_read(sqe, 0, io->iov->iov_base, io->iov->iov_len,
+					   io->offset);
+		else
+			io_uring_prep_readv(sqe, 0, io->iov, io->iovcnt, io->offset);
 		break;
 	case BLK_IO_WRITE:
-		io_uring_prep_writev(sqe, 0, io->iov, io->iovcnt, io->offset);
+		if (io->iovcnt == 1)
+			io_uring_prep_write(sqe, 0, io->iov->iov_base, io->iov->iov_len,
+					    io->offset);
+		else
+			io_uring_prep_writev(sqe, 0, io->iov, io->iovcnt, io->offset);
 		sqe->rw_flags = io->rw_flags;
 		break;
 	case BLK_IO_FLUSH:
@@ -146,6 +157,14 @@ static int uring_wait(struct blk_queue *q)
 	return io_uring_wait_cqe(&e->ring, &cqe);
 }
 
+/* Eventfd signals off while the queue thread polls the CQ anyway. */
+static void uring_notify(struct blk_queue *q, bool on)
+{
+	struct uring_eng *e = q->eng;
+
+	io_uring_cq_eventfd_toggle(&e->ring, on);
+}
+
 static int uring_probe(void)
 {
 	struct io_uring ring;
@@ -165,5 +184,6 @@ const struct blk_engine_ops blk_engine_uring = {
 	.commit = uring_commit,
 	.reap = uring_reap,
 	.wait = uring_wait,
+	.notify = uring_notify,
 	.probe = uring_probe,
 };

@@ -64,7 +64,8 @@ struct blk_queue;
  * must finish it (blk_io_finish) itself if it cannot; commit() hands the
  * batch to the kernel; reap() is non-blocking and passes each kernel result
  * to blk_io_result(), resubmitting when that asks; wait() blocks until at least
- * one completion can be reaped.
+ * one completion can be reaped; notify() turns completion signals on the
+ * queue's eventfd on or off, where the engine can do that cheaply.
  */
 struct blk_engine_ops {
 	const char *name;
@@ -74,6 +75,7 @@ struct blk_engine_ops {
 	int (*commit)(struct blk_queue *q);
 	void (*reap)(struct blk_queue *q);
 	int (*wait)(struct blk_queue *q);
+	void (*notify)(struct blk_queue *q, bool on);	/* optional */
 	int (*probe)(void);
 };
 

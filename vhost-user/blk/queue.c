@@ -303,18 +303,24 @@ int blk_queue_commit(struct blk_queue *q)
 
 int blk_queue_complete(struct blk_queue *q, blk_done_fn fn, void *opaque)
 {
-	struct blk_io *io;
+	struct blk_io *io, *list;
 	int n = 0;
 
 	q->ops->reap(q);
-	while ((io = q->done_head)) {
+	/*
+	 * Deliver what is finished now; requests @fn submits that finish at
+	 * once (sync engine, refused requests) wait for the next call, so a
+	 * callback that resubmits cannot keep this loop going forever.
+	 */
+	list = q->done_head;
+	q->done_head = NULL;
+	q->done_tail = &q->done_head;
+	while ((io = list)) {
 		u16 head = io->head;
 		u32 wlen = io->wlen;
 		void *cookie = io->cookie;
 
-		q->done_head = io->next;
-		if (!q->done_head)
-			q->done_tail = &q->done_head;
+		list = io->next;
 		if (io->bounce)
 			bounce_finish(io);
 		if (io->result != VIRTIO_BLK_S_OK)
@@ -412,6 +418,12 @@ void blk_queue_destroy(struct blk_queue *q)
 int blk_queue_event_fd(const struct blk_queue *q)
 {
 	return q->efd;
+}
+
+void blk_queue_set_notify(struct blk_queue *q, bool on)
+{
+	if (q->ops->notify)
+		q->ops->notify(q, on);
 }
 
 unsigned int blk_queue_inflight(const struct blk_queue *q)

@@ -165,7 +165,8 @@ int blk_queue_submit(struct blk_queue *q, const struct blk_req_in *in);
 int blk_queue_commit(struct blk_queue *q);
 /*
  * Non-blocking: store the status of every finished request and call @fn for
- * each.  Returns how many completed.  @fn may call blk_queue_submit().
+ * each.  Returns how many completed.  @fn may call blk_queue_submit();
+ * requests it submits are delivered by a later call, never by this one.
  */
 int blk_queue_complete(struct blk_queue *q, blk_done_fn fn, void *opaque);
 /* Block until no request is in flight, completing them all through @fn. */
@@ -177,6 +178,14 @@ int blk_queue_drain(struct blk_queue *q, blk_done_fn fn, void *opaque);
  * a batch of submissions.
  */
 int blk_queue_event_fd(const struct blk_queue *q);
+/*
+ * Completion signals on the event fd cost a wake-up per request; a thread
+ * that is polling anyway may turn them off (io_uring: a flag in the CQ ring,
+ * no system call; other engines: no effect, they always signal).  Turn them
+ * back on before sleeping, then call blk_queue_complete() once more, since a
+ * request may have finished in between.  On by default.
+ */
+void blk_queue_set_notify(struct blk_queue *q, bool on);
 unsigned int blk_queue_inflight(const struct blk_queue *q);
 unsigned int blk_queue_free_slots(const struct blk_queue *q);
 
