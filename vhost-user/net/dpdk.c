@@ -205,6 +205,14 @@ static int dpdk_thread_init(struct net_port *p)
 	return rte_thread_register() ? -rte_errno : 0;
 }
 
+static void dpdk_thread_fini(struct net_port *p)
+{
+	(void)p;
+	/* Only threads we registered (not EAL lcores) give their id back. */
+	if (rte_lcore_id() != LCORE_ID_ANY && rte_lcore_has_role(rte_lcore_id(), ROLE_NON_EAL))
+		rte_thread_unregister();
+}
+
 /* Remove the EAL's runtime directory (config, sockets) of our prefix. */
 static void rm_runtime_dir(const char *dir)
 {
@@ -242,6 +250,7 @@ static const struct net_port_ops dpdk_ops = {
 	.free = dpdk_free,
 	.stats = dpdk_stats,
 	.thread_init = dpdk_thread_init,
+	.thread_fini = dpdk_thread_fini,
 	.close = dpdk_close,
 };
 

@@ -134,6 +134,8 @@ struct net_port_ops {
 	 * (DPDK: registers the thread so mempool caches work); 0 or -errno.
 	 */
 	int (*thread_init)(struct net_port *port);
+	/* Optional.  Undo thread_init before the thread exits. */
+	void (*thread_fini)(struct net_port *port);
 	/* Release everything (DPDK: stops the device, rte_eal_cleanup). */
 	void (*close)(struct net_port *port);
 };
@@ -217,6 +219,11 @@ static inline int net_port_rx_fd(struct net_port *p, u16 q)
 static inline int net_port_thread_init(struct net_port *p)
 {
 	return p->ops->thread_init ? p->ops->thread_init(p) : 0;
+}
+static inline void net_port_thread_fini(struct net_port *p)
+{
+	if (p->ops->thread_fini)
+		p->ops->thread_fini(p);
 }
 
 /* ------------------------------------------------------------------------ */
