@@ -413,6 +413,25 @@ static void config(void)
 	CHECK(le32_to_cpu(cfg.discard_sector_alignment) == 1);
 	CHECK(cfg.write_zeroes_may_unmap == 1);
 
+	/* Config reads by the front-end: any window inside 256 bytes. */
+	{
+		u8 win[BLK_CONFIG_SPACE_MAX + 8];
+
+		memset(win, 0x55, sizeof(win));
+		CHECK(blk_disk_get_config(d, 4, 0, 0, win, sizeof(cfg)) == 0);
+		CHECK(!memcmp(win, &cfg, sizeof(cfg)) && win[sizeof(cfg)] == 0x55);
+		CHECK(blk_disk_get_config(d, 4, 0, 8, win, 4) == 0);
+		CHECK(le32_to_cpu(*(le32 *)win) == 0);		/* size_max */
+		CHECK(blk_disk_get_config(d, 4, 0, 12, win, 4) == 0);
+		CHECK(le32_to_cpu(*(le32 *)win) == BLK_SEG_MAX_DEFAULT);
+		CHECK(blk_disk_get_config(d, 4, 0, 0, win, BLK_CONFIG_SPACE_MAX) == 0);
+		CHECK(win[BLK_CONFIG_SPACE_MAX - 1] == 0 && win[sizeof(cfg)] == 0);
+		CHECK(blk_disk_get_config(d, 4, 0, BLK_CONFIG_SPACE_MAX, win, 0) == 0);
+		CHECK(blk_disk_get_config(d, 4, 0, 1, win, BLK_CONFIG_SPACE_MAX) == -EINVAL);
+		CHECK(blk_disk_get_config(d, 4, 0, ~0u, win, 2) == -EINVAL);
+		CHECK(blk_disk_get_config(d, 4, 0, 2, win, ~0u) == -EINVAL);
+	}
+
 	/* Config writes: the wce byte only. */
 	v = 0;
 	CHECK(blk_disk_set_config(d, offsetof(struct virtio_blk_config, wce), &v, 1) == 0);
@@ -454,6 +473,114 @@ static void config(void)
 	CHECK(!strcmp(blk_engine_name(BLK_ENGINE_LIBAIO), "libaio"));
 }
 
+/*
+ * Random chains (deterministic seed): header fields, segment counts, splits
+ * and lengths all arbitrary.  Whatever comes in, the answer is a valid status
+ * in the last writable byte, the used length never exceeds the writable
+ * bytes, nothing outside the given buffers is touched, and a read-only disk
+ * is never modified.
+ */
+static u32 rnd_state = 12345;
+
+static u32 rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return rnd_state >> 8;
+}
+
+static void random_chains(struct blk_queue *q, bool ro)
+{
+	enum { ARENA = 65536, GUARD = 64 };
+	static u8 arena[ARENA + 2 * GUARD];
+	static const u32 types[] = {
+		VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH,
+		VIRTIO_BLK_T_GET_ID, VIRTIO_BLK_T_DISCARD, VIRTIO_BLK_T_WRITE_ZEROES,
+		2, 0xffffffffu,
+	};
+	u64 sum = file_sum();
+
+	for (int iter = 0; iter < 20000; iter++) {
+		struct iovec out[8], in[8];
+		unsigned int out_n = rnd() % 4, in_n = rnd() % 5;
+		size_t pos = GUARD, in_total = 0;
+		struct virtio_blk_outhdr h;
+		struct rec r = { 0 };
+		int ret;
+
+		memset(arena, 0xa5, sizeof(arena));
+		h.type = cpu_to_le32(types[rnd() % ARRAY_SIZE(types)]);
+		h.ioprio = cpu_to_le32(rnd());
+		switch (rnd() % 4) {
+		case 0: h.sector = cpu_to_le64(rnd() % (CAP + 16)); break;
+		case 1: h.sector = cpu_to_le64(CAP - rnd() % 16); break;
+		case 2: h.sector = cpu_to_le64(~0ull - rnd() % 16); break;
+		default: h.sector = cpu_to_le64((u64)rnd() << 32 | rnd()); break;
+		}
+		for (unsigned int i = 0; i < out_n; i++) {
+			size_t len = rnd() % 3 ? (rnd() % 3) * 512 + rnd() % 20 : rnd() % 40;
+
+			out[i].iov_base = arena + pos;
+			out[i].iov_len = len;
+			pos += len + rnd() % 8;
+		}
+		/* Sometimes a real header (split anywhere) and a discard segment. */
+		if (out_n && rnd() % 2) {
+			struct virtio_blk_discard_write_zeroes seg = {
+				.sector = cpu_to_le64(rnd() % (CAP + 8)),
+				.num_sectors = cpu_to_le32(rnd() % 64),
+				.flags = cpu_to_le32(rnd() % 3),
+			};
+			u8 raw[sizeof(h) + sizeof(seg)];
+			size_t k = 0;
+
+			memcpy(raw, &h, sizeof(h));
+			memcpy(raw + sizeof(h), &seg, sizeof(seg));
+			for (unsigned int i = 0; i < out_n && k < sizeof(raw); i++) {
+				size_t c = out[i].iov_len < sizeof(raw) - k ?
+					   out[i].iov_len : sizeof(raw) - k;
+
+				memcpy(out[i].iov_base, raw + k, c);
+				k += c;
+			}
+		}
+		for (unsigned int i = 0; i < in_n; i++) {
+			size_t len = rnd() % 3 ? (rnd() % 3) * 512 + rnd() % 2 : rnd() % 30;
+
+			if (pos + len + GUARD > sizeof(arena))
+				len = 0;
+			in[i].iov_base = arena + pos;
+			in[i].iov_len = len;
+			in_total += len;
+			pos += len + rnd() % 8;
+		}
+		if (pos + GUARD > sizeof(arena))
+			continue;
+		struct blk_req_in req = { out, out_n, in, in_n, 9, NULL };
+		u8 *st = NULL;
+
+		for (unsigned int i = in_n; i-- > 0;)
+			if (in[i].iov_len) {
+				st = (u8 *)in[i].iov_base + in[i].iov_len - 1;
+				break;
+			}
+		ret = blk_queue_submit(q, &req);
+		if (!st) {
+			CHECK(ret == -EINVAL);
+			continue;
+		}
+		CHECK(ret == 0);
+		CHECK(blk_queue_commit(q) == 0);
+		CHECK(blk_queue_drain(q, on_done, &r) == 0 && r.n == 1);
+		CHECK(*st <= VIRTIO_BLK_S_UNSUPP);
+		CHECK(r.len >= 1 && r.len <= in_total);
+		/* Guards and the gaps after the last buffer are untouched. */
+		for (size_t i = 0; i < GUARD; i++)
+			CHECK(arena[i] == 0xa5 && arena[pos + i] == 0xa5);
+	}
+	if (ro)
+		CHECK(file_sum() == sum);
+}
+
 int main(void)
 {
 	static const enum blk_engine_kind engines[] = {
@@ -483,6 +610,7 @@ int main(void)
 			CHECK(blk_queue_create(d, &o, &q) == 0);
 			hostile(q, d);
 			get_id(q, d);
+			random_chains(q, ro);
 			if (!ro)
 				pool_limit(d);
 			blk_queue_destroy(q);

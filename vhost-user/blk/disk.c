@@ -265,6 +265,21 @@ void blk_disk_config(const struct blk_disk *d, unsigned int num_queues,
 	}
 }
 
+int blk_disk_get_config(const struct blk_disk *d, unsigned int num_queues,
+			unsigned int seg_max, u32 offset, void *buf, u32 len)
+{
+	u8 space[BLK_CONFIG_SPACE_MAX] = { 0 };
+
+	_Static_assert(sizeof(struct virtio_blk_config) <= BLK_CONFIG_SPACE_MAX,
+		       "config space");
+	if (offset > BLK_CONFIG_SPACE_MAX || len > BLK_CONFIG_SPACE_MAX - offset ||
+	    (len && !buf))
+		return -EINVAL;
+	blk_disk_config(d, num_queues, seg_max, (struct virtio_blk_config *)space);
+	memcpy(buf, space + offset, len);
+	return 0;
+}
+
 int blk_disk_set_config(struct blk_disk *d, u32 offset, const void *buf, u32 len)
 {
 	u8 wce;

@@ -116,6 +116,15 @@ u64 blk_disk_features(const struct blk_disk *d, unsigned int num_queues);
 void blk_disk_config(const struct blk_disk *d, unsigned int num_queues,
 		     unsigned int seg_max, struct virtio_blk_config *cfg);
 /*
+ * A config-space read by the front-end (hostile offset/len): copy bytes
+ * [@offset, @offset + @len) of the config built by blk_disk_config(); bytes
+ * past our struct read as 0, up to BLK_CONFIG_SPACE_MAX (the vhost-user
+ * limit).  -EINVAL when the range is outside that or overflows.
+ */
+#define BLK_CONFIG_SPACE_MAX	256u
+int blk_disk_get_config(const struct blk_disk *d, unsigned int num_queues,
+			unsigned int seg_max, u32 offset, void *buf, u32 len);
+/*
  * A driver write to config space (hostile peer data): only the wce byte is
  * writable (@offset == offsetof(struct virtio_blk_config, wce), @len == 1).
  * wce = 0 makes every later write durable on completion (RWF_DSYNC unless the
