@@ -23,6 +23,13 @@ guestlet-objs += guestlet/printf.o
 guestlet-objs += guestlet/lib.o
 guestlet-objs += guestlet/commands.o
 guestlet-objs += guestlet/bench.o
+guestlet-objs += guestlet/blk_cmds.o
+guestlet-objs += virtio/core.o
+guestlet-objs += virtio/blk.o
+guestlet-objs += virtio/crc32.o
+guestlet-objs += pci/pci.o
+guestlet-objs += pci/virtio_pci.o
+guestlet-objs += vq_drv.o
 
 EXTRA_TARGETS += $(BUILD)/guestlet
 
@@ -33,6 +40,12 @@ $(shell mkdir -p $(GUEST_OBJ); [ "$$(cat $(GUEST_FLAGS_STAMP) 2>/dev/null)" = "$
 	echo "$(GUEST_FLAGS_NOW)" > $(GUEST_FLAGS_STAMP))
 
 $(GUEST_OBJ)/%.o: guest-drivers/%.c $(GUEST_FLAGS_STAMP)
+	$(E) "  GCC     $<"
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+# The driver side of the split ring comes from virtio/ (freestanding there too).
+$(GUEST_OBJ)/vq_drv.o: virtio/vq_drv.c $(GUEST_FLAGS_STAMP)
 	$(E) "  GCC     $<"
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@

@@ -272,6 +272,13 @@ static const struct gl_cmd gl_cmds[] = {
 	{ "alloc-selftest", cmd_alloc_selftest },
 	{ "irq-selftest", cmd_irq_selftest },
 	{ "fault", cmd_fault },
+	{ "pci-list", gl_cmd_pci_list },
+	{ "blk-info", gl_cmd_blk_info },
+	{ "blk-fill", gl_cmd_blk_fill },
+	{ "blk-crc", gl_cmd_blk_crc },
+	{ "blk-verify", gl_cmd_blk_verify },
+	{ "blk-bench", gl_cmd_blk_bench },
+	{ "blk-evil", gl_cmd_blk_evil },
 };
 
 static void gl_run_one(const char *s, size_t len)

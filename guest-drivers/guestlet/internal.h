@@ -93,6 +93,14 @@ void gl_heap_range(u64 *next, u64 *end);
 /* commands.c / bench.c */
 void gl_cmd_bench_exits(const char *args, size_t len);
 void gl_run_cmdline(const char *cmdline, size_t len);
+/* blk_cmds.c: PCI and virtio-blk commands */
+void gl_cmd_pci_list(const char *args, size_t len);
+void gl_cmd_blk_info(const char *args, size_t len);
+void gl_cmd_blk_fill(const char *args, size_t len);
+void gl_cmd_blk_crc(const char *args, size_t len);
+void gl_cmd_blk_verify(const char *args, size_t len);
+void gl_cmd_blk_bench(const char *args, size_t len);
+void gl_cmd_blk_evil(const char *args, size_t len);
 
 /* lib.c: what gcc may call even in freestanding code, and string helpers */
 void *memcpy(void *dst, const void *src, size_t n);

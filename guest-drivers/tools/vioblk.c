@@ -21,6 +21,7 @@
 
 #include <guest-drivers/platform.h>
 #include <guest-drivers/blk.h>
+#include <guest-drivers/hist.h>
 #include <guest-drivers/virtio_user.h>
 
 /* Exit statuses (also in --help). */
@@ -53,48 +54,7 @@ struct req {
 	u64 block;
 };
 
-/* --- latency histogram: log-linear, 16 sub-buckets per power of two ------- */
-
-#define H_SUB_BITS	4
-#define H_SUB		(1u << H_SUB_BITS)
-#define H_BUCKETS	(64 * H_SUB)
-
-static u64 hist[H_BUCKETS];
-
-static unsigned int hist_idx(u64 ns)
-{
-	unsigned int msb;
-
-	if (ns < H_SUB)
-		return (unsigned int)ns;
-	msb = 63 - (unsigned int)__builtin_clzll(ns);
-	return (msb - H_SUB_BITS + 1) * H_SUB +
-	       (unsigned int)((ns >> (msb - H_SUB_BITS)) & (H_SUB - 1));
-}
-
-/* Lower bound of bucket @i in ns. */
-static u64 hist_value(unsigned int i)
-{
-	unsigned int e = i / H_SUB, m = i % H_SUB;
-
-	if (e == 0)
-		return m;
-	return (u64)(H_SUB + m) << (e - 1);
-}
-
-static u64 hist_pct(u64 total, unsigned int pct)
-{
-	u64 want = (total * pct + 99) / 100, seen = 0;
-
-	if (!total)
-		return 0;
-	for (unsigned int i = 0; i < H_BUCKETS; i++) {
-		seen += hist[i];
-		if (seen >= want)
-			return hist_value(i);
-	}
-	return 0;
-}
+static struct gd_hist hist;
 
 /* --- helpers --------------------------------------------------------------- */
 
@@ -402,7 +362,7 @@ static int run_bench(struct gd_blk *b, const struct opts *o, struct req *reqs,
 				.buf = r->buf, .len = o->bs, .cookie = r,
 			};
 
-			hist[hist_idx(now - r->t0)]++;
+			gd_hist_add(&hist, now - r->t0);
 			ios++;
 			if (done[i].status != VIRTIO_BLK_S_OK) {
 				if (errors++ < 10)
@@ -430,7 +390,7 @@ static int run_bench(struct gd_blk *b, const struct opts *o, struct req *reqs,
 		       ",\"errors\":%llu,\"poll\":%d,\"irqs\":%llu"
 		       ",\"kicks\":%llu,\"notifies\":%llu}\n",
 		       mode_names[o->mode], o->bs, qd, o->secs, ios / secs,
-		       hist_pct(ios, 50) / 1000.0, hist_pct(ios, 99) / 1000.0, ios, errors,
+		       gd_hist_pct(&hist, 50) / 1000.0, gd_hist_pct(&hist, 99) / 1000.0, ios, errors,
 		       o->poll, gd_blk_irq_count(b) - irq0, b->kicks, b->notifies);
 	}
 	if (errors)
@@ -516,7 +476,7 @@ static int run_verify(struct gd_blk *b, const struct opts *o, struct req *reqs,
 				struct req *r = done[i].cookie;
 				u64 now = now_ns();
 
-				hist[hist_idx(now - r->t0)]++;
+				gd_hist_add(&hist, now - r->t0);
 				completed++;
 				freel[free_n++] = r;
 				if (done[i].status != VIRTIO_BLK_S_OK) {
@@ -553,8 +513,8 @@ static int run_verify(struct gd_blk *b, const struct opts *o, struct req *reqs,
 		       "\"secs\":%.3f,\"iops\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
 		       "\"ios\":%llu,\"verified_blocks\":%llu"
 		       ",\"mismatches\":%llu}\n",
-		       o->bs, qd, secs, ios / secs, hist_pct(ios, 50) / 1000.0,
-		       hist_pct(ios, 99) / 1000.0, ios, verified, mismatches);
+		       o->bs, qd, secs, ios / secs, gd_hist_pct(&hist, 50) / 1000.0,
+		       gd_hist_pct(&hist, 99) / 1000.0, ios, verified, mismatches);
 	}
 	if (mismatches)
 		ret = EX_FAIL;
