@@ -54,7 +54,7 @@ start_backend() {	# backend dir size
 		net_testpmd_start be "$CPU_B" "--vdev net_vhost0,iface=$sock,queues=1 --vdev $null" \
 			"--forward-mode=io" ;;
 	vhost-user-net)
-		"$VUN" --socket "$sock" --port "$null" --poll --lcores "0@$CPU_B" \
+		"$VUN" --socket "$sock" --port "$null" --poll --lcores "$CPU_B" \
 			</dev/null >"$NET_TMP/be.log" 2>&1 &
 		NET_PIDS[be]=$!
 		NET_ORDER+=(be) ;;

@@ -46,3 +46,12 @@ net_dpdk-ldlibs := $(VUNET_LDLIBS)
 # libFuzzer: hostile TX chains and the RX scatter (seeds in tests/fuzz/corpus/net_hdr/).
 FUZZERS += net_hdr
 net_hdr-fuzz-srcs := tests/fuzz/net_hdr.c vhost-user/net/hdr.c
+
+# The vhost-user-net program: the vhost-user library and the virtio ring code
+# around libvunet.
+PROGS += vhost-user-net
+vhost-user-net-objs += vhost-user/net/main.o
+vhost-user-net-objs += vhost-user/net/dev.o
+vhost-user-net-objs += vhost-user/net/datapath.o
+vhost-user-net-libs := vunet vhost-user virtio
+vhost-user-net-ldlibs := $(VUNET_LDLIBS)

@@ -20,4 +20,86 @@ int net_dpdk_open(const struct net_port_conf *conf, struct net_port **out,
 int net_seterr(int ret, char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* ------------------------------------------------------------------------ */
+/* The vhost-user-net program (main.c, dev.c, datapath.c) */
+
+#include <pthread.h>
+#include <virtio/vq.h>
+#include <vhost-user/backend.h>
+
+#define VUN_MAX_SOCKETS	8
+#define VUN_RX_USED	512	/* staged RX used entries per queue pair */
+#define VUN_RX_MAX_CHAINS 256	/* chains one RX packet may take (MRG_RXBUF) */
+
+#define vun_log(fmt, ...) fprintf(stderr, "vhost-user-net: " fmt "\n", ##__VA_ARGS__)
+
+struct vun;
+struct vun_dev;
+
+/* Port -> guest work carried over between rounds (guest RX ring ran dry). */
+struct vun_rx_state {
+	struct net_pkt pk[NET_BURST];
+	unsigned int n, i;	/* pk[i..n) not delivered yet */
+	unsigned int freed;	/* pk[0..freed) given back to the port */
+	bool mid;		/* pk[i] is partly written into chains */
+	struct net_rx rx;
+	unsigned int first;	/* used[first..nused): pk[i]'s chains so far */
+	unsigned int nused;
+	struct vq_used used[VUN_RX_USED];
+};
+
+/* One queue pair of one socket, served by one thread. */
+struct vun_qp {
+	struct vun_dev *dev;
+	unsigned int idx;	/* pair index: receiveq 2*idx, transmitq 2*idx+1 */
+	u16 port_q;		/* port queue it uses */
+	int cpu;		/* -1: not pinned */
+	struct vq rxq, txq;
+	bool rx_on, tx_on;
+	bool rx_err_logged, tx_err_logged;
+	int rx_kick, tx_kick, rx_call, tx_call;
+	struct net_hdr_cfg cfg;
+	pthread_t thread;
+	bool running;
+	bool stop;		/* atomic: ask the thread to return */
+	int stop_fd;		/* eventfd: wakes the thread */
+	struct net_queue_stats st;
+	struct vun_rx_state rxs;
+};
+
+struct vun_dev {
+	struct vun *app;
+	const char *path;
+	struct vhu_dev *vhu;
+	struct vhu_dev_ops ops;
+	unsigned int nr_qp;
+	u64 features;		/* negotiated */
+	int conn_fd;		/* registered in the control epoll, or -1 */
+	struct vun_qp *qp;	/* nr_qp of them */
+};
+
+struct vun {
+	struct net_port *port;
+	unsigned int nr_dev;
+	struct vun_dev dev[VUN_MAX_SOCKETS];
+	bool poll;
+	int cpus[256];
+	unsigned int nr_cpus;
+	u8 mac[6];
+	bool has_mac;
+};
+
+/* dev.c: the vhost-user device around the data path. */
+int vun_dev_init(struct vun *app, struct vun_dev *d, const char *path,
+		 unsigned int nr_qp, u16 port_q0);
+void vun_dev_fini(struct vun_dev *d);
+u64 vun_dev_offered_features(const struct vun *app, unsigned int nr_qp);
+int vun_dev_stats_json(struct vun_dev *d, FILE *f);
+
+/* datapath.c: the per-queue-pair thread. */
+int vun_qp_start(struct vun_qp *qp);
+void vun_qp_stop(struct vun_qp *qp);
+/* With the thread stopped: give back what the RX side holds. */
+void vun_qp_rx_release(struct vun_qp *qp);
+
 #endif

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vhost-user-net data path: one thread per queue pair, bursts of NET_BURST.
+ *
+ *   guest TX (transmitq): pop chains -> net_tx_pkt() into port buffers ->
+ *     used entries published in one batch -> port tx_burst
+ *   guest RX (receiveq): port rx_burst -> net_rx_begin/fill/end into as
+ *     many chains as each frame needs (MRG_RXBUF) -> used entries published
+ *     in one batch per burst
+ *
+ * With --poll the thread spins and the guest is told not to kick.  Without
+ * it, when a round finds nothing to do the thread re-enables guest kicks and
+ * sleeps on the kick eventfds and the port's RX fd (tap); ports without an
+ * RX fd (DPDK, loop) are looked at again after 1 ms.
+ *
+ * Security model: descriptor chains come from vq_pop() (virtio/vq.c), which
+ * has checked every index, length and address; the bytes in them are the
+ * guest's and are only handled by hdr.c (copied, then checked).  A guest
+ * error marks that queue broken (vq.c), is logged once, and the queue is left
+ * alone until the front-end resets it; other queues and sockets go on.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "internal.h"
+
+static inline void signal_guest(int call_fd)
+{
+	u64 one = 1;
+
+	if (call_fd >= 0 && write(call_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, the guest will see it anyway. */
+	}
+}
+
+static void guest_error(struct vun_qp *qp, struct vq *vq, bool *logged,
+			const char *which)
+{
+	if (*logged)
+		return;
+	*logged = true;
+	vun_log("%s: queue pair %u %s: guest error, queue stopped until reset: %s",
+		qp->dev->path, qp->idx, which, vq_err_str(vq));
+}
+
+/* Guest -> port.  Returns the number of chains taken. */
+static unsigned int do_tx(struct vun_qp *qp, struct vq_req *req)
+{
+	struct net_port *port = qp->dev->app->port;
+	struct net_pkt pk[NET_BURST];
+	struct vq_used used[NET_BURST];
+	unsigned int nb, n = 0, ok = 0, sent, i;
+	enum net_drop e;
+	int r;
+
+	if (!qp->tx_on || vq_is_broken(&qp->txq) || !vq_has_work(&qp->txq))
+		return 0;
+	nb = net_port_alloc(port, qp->port_q, pk, NET_BURST);
+	if (!nb)
+		return 0;	/* back-pressure: the chains wait in the ring */
+	while (n < nb) {
+		r = vq_pop(&qp->txq, req);
+		if (r <= 0) {
+			if (r < 0)
+				guest_error(qp, &qp->txq, &qp->tx_err_logged, "transmitq");
+			break;
+		}
+		used[n].head = req->head;
+		used[n].len = 0;
+		n++;
+		if (req->nr_wr) {
+			net_stats_drop(&qp->st, NET_DROP_BAD_CHAIN);
+			continue;
+		}
+		e = net_tx_pkt(&qp->cfg, req->rd, req->nr_rd, &pk[ok]);
+		if (e) {
+			net_stats_drop(&qp->st, e);
+			continue;
+		}
+		ok++;
+	}
+	/* The frames are copied out: the chains go back before the port sends. */
+	if (n) {
+		vq_push_batch(&qp->txq, used, n);
+		if (vq_should_notify(&qp->txq))
+			signal_guest(qp->tx_call);
+	}
+	sent = ok ? net_port_tx_burst(port, qp->port_q, pk, ok) : 0;
+	for (i = 0; i < sent; i++)
+		qp->st.tx_bytes += pk[i].len;
+	qp->st.tx_packets += sent;
+	qp->st.drops[NET_DROP_PORT_FULL] += ok - sent;
+	net_port_free(port, qp->port_q, pk + sent, nb - sent);
+	return n;
+}
+
+/* Publish the completed RX entries, keep the partial packet's chains. */
+static void rx_flush(struct vun_qp *qp)
+{
+	struct vun_rx_state *s = &qp->rxs;
+
+	if (s->first) {
+		vq_push_batch(&qp->rxq, s->used, s->first);
+		if (vq_should_notify(&qp->rxq))
+			signal_guest(qp->rx_call);
+		memmove(s->used, s->used + s->first, (s->nused - s->first) * sizeof(s->used[0]));
+		s->nused -= s->first;
+		s->first = 0;
+	}
+}
+
+/* pk[i] is finished (delivered or dropped with reason @e). */
+static void rx_done(struct vun_qp *qp, enum net_drop e)
+{
+	struct vun_rx_state *s = &qp->rxs;
+	unsigned int k;
+
+	if (e) {
+		/* Chains it took go back empty: the guest drops them. */
+		for (k = s->first; k < s->nused; k++)
+			s->used[k].len = 0;
+		net_stats_drop(&qp->st, e);
+	} else {
+		net_rx_end(&s->rx);
+		qp->st.rx_packets++;
+		qp->st.rx_bytes += s->pk[s->i].len;
+	}
+	s->first = s->nused;
+	s->mid = false;
+	s->i++;
+}
+
+/* Port -> guest.  Returns the number of packets finished. */
+static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
+{
+	struct net_port *port = qp->dev->app->port;
+	struct vun_rx_state *s = &qp->rxs;
+	unsigned int done = 0;
+	enum net_drop e;
+	u32 w;
+	int r;
+
+	if (!qp->rx_on || vq_is_broken(&qp->rxq))
+		return 0;
+	if (s->i == s->n) {
+		s->n = net_port_rx_burst(port, qp->port_q, s->pk, NET_BURST);
+		s->i = s->freed = 0;
+		if (!s->n)
+			return 0;
+	}
+	while (s->i < s->n) {
+		struct net_pkt *pk = &s->pk[s->i];
+
+		if (s->i + 1 < s->n)
+			__builtin_prefetch(s->pk[s->i + 1].data);
+		if (!s->mid) {
+			e = net_rx_begin(&s->rx, &qp->cfg, pk);
+			if (e) {
+				rx_done(qp, e);
+				done++;
+				continue;
+			}
+			s->mid = true;
+		}
+		e = NET_DROP_NONE;
+		while (net_rx_pending(&s->rx)) {
+			if (s->nused == VUN_RX_USED)
+				rx_flush(qp);
+			if (s->nused - s->first >= VUN_RX_MAX_CHAINS) {
+				e = NET_DROP_RX_TOO_SMALL;
+				break;
+			}
+			r = vq_pop(&qp->rxq, req);
+			if (r == 0)
+				goto out;	/* ring dry: carry on next round */
+			if (r < 0) {
+				guest_error(qp, &qp->rxq, &qp->rx_err_logged, "receiveq");
+				goto out;
+			}
+			if (req->nr_rd) {
+				s->used[s->nused++] = (struct vq_used){ req->head, 0 };
+				e = NET_DROP_BAD_CHAIN;
+				break;
+			}
+			e = net_rx_fill(&s->rx, req->wr, req->nr_wr, &w);
+			s->used[s->nused++] = (struct vq_used){ req->head, e ? 0 : w };
+			if (e)
+				break;
+		}
+		rx_done(qp, e);
+		done++;
+	}
+out:
+	rx_flush(qp);
+	/* Packets finished (all but a partly written one) go back to the port. */
+	if (s->i > s->freed) {
+		net_port_free(port, qp->port_q, s->pk + s->freed, s->i - s->freed);
+		s->freed = s->i;
+	}
+	return done;
+}
+
+void vun_qp_rx_release(struct vun_qp *qp)
+{
+	struct net_port *port = qp->dev->app->port;
+	struct vun_rx_state *s = &qp->rxs;
+
+	/* A partly written packet's chains go back empty, if the ring is usable. */
+	if (s->mid && vq_is_started(&qp->rxq) && !vq_is_broken(&qp->rxq)) {
+		unsigned int k;
+
+		for (k = s->first; k < s->nused; k++)
+			s->used[k].len = 0;
+		s->first = s->nused;
+		rx_flush(qp);
+	}
+	if (s->n > s->freed) {
+		qp->st.drops[NET_DROP_RX_NO_AVAIL] += s->n - s->i;
+		net_port_free(port, qp->port_q, s->pk + s->freed, s->n - s->freed);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+static void notify_off(struct vun_qp *qp)
+{
+	if (qp->rx_on && !vq_is_broken(&qp->rxq))
+		vq_disable_notify(&qp->rxq);
+	if (qp->tx_on && !vq_is_broken(&qp->txq))
+		vq_disable_notify(&qp->txq);
+}
+
+/* Ask for kicks again; true if work raced in (do not sleep). */
+static bool notify_on(struct vun_qp *qp)
+{
+	bool more = false;
+
+	if (qp->rx_on && !vq_is_broken(&qp->rxq))
+		more |= vq_enable_notify(&qp->rxq);
+	if (qp->tx_on && !vq_is_broken(&qp->txq))
+		more |= vq_enable_notify(&qp->txq);
+	return more;
+}
+
+static void drain_fd(int fd)
+{
+	u64 v;
+
+	if (fd >= 0 && read(fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing pending */
+	}
+}
+
+static int ep_add(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return fd < 0 ? 0 : epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void *qp_thread(void *arg)
+{
+	struct vun_qp *qp = arg;
+	struct net_port *port = qp->dev->app->port;
+	bool poll = qp->dev->app->poll;
+	int port_fd = net_port_rx_fd(port, qp->port_q);
+	struct vq_req *req;
+	int ep = -1, r;
+
+	if (qp->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(qp->cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+			vun_log("%s: queue pair %u: cannot pin to CPU %d", qp->dev->path,
+				qp->idx, qp->cpu);
+	}
+	r = net_port_thread_init(port);
+	if (r)
+		vun_log("%s: queue pair %u: port thread setup failed (%s): running without it",
+			qp->dev->path, qp->idx, strerror(-r));
+	req = malloc(sizeof(*req));
+	if (!req) {
+		vun_log("%s: queue pair %u: out of memory", qp->dev->path, qp->idx);
+		goto out;
+	}
+	if (!poll) {
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || ep_add(ep, qp->stop_fd) || ep_add(ep, port_fd) ||
+		    (qp->rx_on && ep_add(ep, qp->rx_kick)) ||
+		    (qp->tx_on && ep_add(ep, qp->tx_kick))) {
+			vun_log("%s: queue pair %u: epoll setup failed (%s): polling",
+				qp->dev->path, qp->idx, strerror(errno));
+			poll = true;
+		}
+	}
+	notify_off(qp);
+	while (!__atomic_load_n(&qp->stop, __ATOMIC_ACQUIRE)) {
+		unsigned int work = do_tx(qp, req);
+
+		work += do_rx(qp, req);
+		if (work || poll)
+			continue;
+		/* Idle: sleep until a kick, a port packet, or 1 ms without an fd. */
+		if (notify_on(qp)) {
+			notify_off(qp);
+			continue;
+		}
+		{
+			struct epoll_event ev[4];
+			int i, n = epoll_wait(ep, ev, 4, port_fd >= 0 ? -1 : 1);
+
+			for (i = 0; i < n; i++)
+				if (ev[i].data.fd != port_fd)
+					drain_fd(ev[i].data.fd);
+		}
+		notify_off(qp);
+	}
+out:
+	if (ep >= 0)
+		close(ep);
+	free(req);
+	net_port_thread_fini(port);
+	return NULL;
+}
+
+int vun_qp_start(struct vun_qp *qp)
+{
+	int r;
+
+	if (qp->running || (!qp->rx_on && !qp->tx_on))
+		return 0;
+	qp->cfg.max_frame = qp->cfg.max_frame ? qp->cfg.max_frame : 1518;
+	__atomic_store_n(&qp->stop, false, __ATOMIC_RELEASE);
+	drain_fd(qp->stop_fd);
+	r = pthread_create(&qp->thread, NULL, qp_thread, qp);
+	if (r) {
+		vun_log("%s: queue pair %u: cannot start its thread: %s", qp->dev->path,
+			qp->idx, strerror(r));
+		return -r;
+	}
+	qp->running = true;
+	return 0;
+}
+
+void vun_qp_stop(struct vun_qp *qp)
+{
+	u64 one = 1;
+
+	if (!qp->running)
+		return;
+	__atomic_store_n(&qp->stop, true, __ATOMIC_RELEASE);
+	if (write(qp->stop_fd, &one, sizeof(one)) < 0) {
+		/* saturated: it is awake anyway */
+	}
+	pthread_join(qp->thread, NULL);
+	qp->running = false;
+}
