@@ -14,13 +14,16 @@
 #                                mbuf pool, --stats-period so it runs without
 #                                stdin; log in $NET_TMP/NAME.log;
 #                                --file-prefix in $(net_prefix NAME)
+#   net_prog_start NAME CMD ARGS...   any other program (vhost-user-net), same
+#                                bookkeeping; stdout in $NET_TMP/NAME.out
 #   net_wait_socket PATH NAME [SECS]   wait (bounded) for a unix socket to appear
 #                                while NAME is alive
 #   net_wait_log NAME REGEX [SECS]     wait (bounded) for a log line
 #   net_wait_stat NAME FIELD MIN [SECS] wait until a periodic NIC stat (port 0)
 #                                such as RX-packets reaches MIN
 #   net_testpmd_stop NAME        SIGINT (testpmd prints its totals), bounded
-#                                wait, then SIGKILL; removes its EAL runtime dir
+#                                wait, then SIGKILL; removes its EAL runtime
+#                                dir; exit status in ${NET_STATUS[NAME]}
 #   net_fwd_stat NAME PORT FIELD print FIELD (RX-packets, TX-packets,
 #                                TX-dropped...) of "Forward statistics for
 #                                port PORT" printed at exit
@@ -33,7 +36,7 @@
 NET_TESTPMD=${NET_TESTPMD:-dpdk-testpmd}
 NET_MBUFS=${NET_MBUFS:-8192}
 NET_MEM_MB=${NET_MEM_MB:-256}
-declare -gA NET_PIDS=() NET_PREFIXES=()
+declare -gA NET_PIDS=() NET_PREFIXES=() NET_STATUS=()
 declare -ga NET_ORDER=()
 NET_SEQ=0
 
@@ -64,6 +67,15 @@ net_testpmd_start() {	# NAME CPU EAL_ARGS APP_ARGS
 		--no-pci --no-huge -m "$NET_MEM_MB" --no-telemetry $eal -- \
 		--nb-cores=1 --total-num-mbufs="$NET_MBUFS" --stats-period 1 $app \
 		</dev/null >"$log" 2>&1 &
+	NET_PIDS[$name]=$!
+	NET_ORDER+=("$name")
+}
+
+# Any other program (vhost-user-net...) under the same bookkeeping.
+net_prog_start() {	# NAME CMD [ARGS...]; stdout in $NET_TMP/NAME.out, stderr in NAME.log
+	local name=$1; shift
+	: >"$NET_TMP/$name.log"
+	"$@" </dev/null >"$NET_TMP/$name.out" 2>"$NET_TMP/$name.log" &
 	NET_PIDS[$name]=$!
 	NET_ORDER+=("$name")
 }
@@ -120,8 +132,9 @@ net_testpmd_stop() {	# NAME
 		fi
 	fi
 	wait "$pid" 2>/dev/null
+	NET_STATUS[$name]=$?
 	unset "NET_PIDS[$name]"
-	rm -rf "/var/run/dpdk/$(net_prefix "$name")"
+	rm -rf "/var/run/dpdk/$(net_prefix "$name")" "/var/run/dpdk/vp-net-$pid"
 }
 
 net_fwd_stat() {	# NAME PORT FIELD

@@ -1,0 +1,93 @@
+#!/bin/bash
+# vhost-user-net against DPDK's virtio_user PMD (dpdk-testpmd, no hugepages):
+#  1. --port net_null0 (polling): the null port's frames reach the driver,
+#     which io-forwards them back; both sides count RX and TX, and the
+#     SIGUSR1 / exit JSON agrees (no drops);
+#  2. --port loop with two sockets (kick-driven): what one driver sends
+#     (txonly) the other receives (rxonly): the two-VM switch;
+#  3. bad command lines and an unprobeable DPDK device: a clear one-line
+#     error, exit status 1 or 2, no socket or EAL directory left;
+# and after SIGINT every process is gone, the socket unlinked and the EAL
+# runtime directory removed.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/integration/net_lib.sh
+BUILD=${BUILD:-build}
+VUN=$BUILD/vhost-user-net
+[ -x "$VUN" ] || { echo "missing $VUN (run make)"; exit 1; }
+net_need_testpmd
+net_lib_init
+fails=0
+check() { if eval "$1"; then echo "ok: $2"; else echo "FAIL: $2 ($1)"; fails=$((fails + 1)); fi; }
+# jnum FILE KEY: first "KEY":N in the last JSON line of FILE
+jnum() { tail -n 1 "$1" | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2; }
+cpu_b=0 cpu_d=$(( $(nproc) > 1 ? 1 : 0 ))
+
+echo "== 1. net_null0, polling, virtio_user io forwarding"
+sock=$NET_TMP/a.sock
+net_prog_start vun "$VUN" --socket "$sock" --port net_null0,size=64 --poll --lcores "$cpu_b" --no-huge
+net_wait_socket "$sock" vun 30 || exit 1
+net_testpmd_start drv "$cpu_d" "--vdev net_virtio_user0,path=$sock,queues=1" "--forward-mode=io"
+net_wait_stat drv RX-packets 10000 30 || fails=$((fails + 1))
+net_wait_stat drv TX-packets 10000 30 || fails=$((fails + 1))
+kill -USR1 "${NET_PIDS[vun]}"
+net_wait_log vun '' 1 >/dev/null
+for ((i = 0; i < 50; i++)); do [ -s "$NET_TMP/vun.out" ] && break; sleep 0.1; done
+check 'grep -q "^{\"device\":\"$sock\",\"queues\":\[{\"queue\":0," "$NET_TMP/vun.out"' "SIGUSR1 prints the JSON counters"
+net_testpmd_stop drv
+vunpid=${NET_PIDS[vun]}
+net_testpmd_stop vun
+check '[ "${NET_STATUS[vun]}" = 0 ]' "vhost-user-net exits 0 on SIGINT"
+rx=$(jnum "$NET_TMP/vun.out" rx_packets) tx=$(jnum "$NET_TMP/vun.out" tx_packets)
+drx=$(net_fwd_stat drv 0 RX-packets) dtx=$(net_fwd_stat drv 0 TX-packets)
+echo "vhost-user-net rx(to guest)=$rx tx(from guest)=$tx; virtio_user rx=$drx tx=$dtx"
+check '[ "${rx:-0}" -ge 10000 ] && [ "${tx:-0}" -ge 10000 ]' "vhost-user-net moved packets both ways"
+check '[ "$drx" -gt 0 ] && [ "$drx" -le "${rx:-0}" ]' "the driver received no more than we delivered"
+check '[ "${tx:-0}" -le "$dtx" ]' "we never forward more than the driver sent"
+check '[ "$(jnum "$NET_TMP/vun.out" hdr_short)" = 0 ] && [ "$(jnum "$NET_TMP/vun.out" too_big)" = 0 ]' "no header drops from a well-behaved driver"
+check '[ ! -e "$sock" ]' "socket unlinked at exit"
+check '[ ! -e /var/run/dpdk/vp-net-$vunpid ]' "EAL runtime dir removed at exit"
+
+echo "== 2. loop, two sockets, kick-driven: txonly -> rxonly"
+s1=$NET_TMP/l1.sock s2=$NET_TMP/l2.sock
+net_prog_start vun2 "$VUN" --socket "$s1" --socket "$s2" --port loop
+net_wait_socket "$s1" vun2 30 && net_wait_socket "$s2" vun2 30 || exit 1
+net_testpmd_start rxd "$cpu_b" "--vdev net_virtio_user0,path=$s2,queues=1" "--forward-mode=rxonly"
+net_wait_log rxd "Press enter|Start automatic|forwards packets" 30 || fails=$((fails + 1))
+net_testpmd_start txd "$cpu_d" "--vdev net_virtio_user0,path=$s1,queues=1" "--forward-mode=txonly"
+net_wait_stat rxd RX-packets 10000 30 || fails=$((fails + 1))
+net_testpmd_stop txd
+net_testpmd_stop rxd
+net_testpmd_stop vun2
+got=$(net_fwd_stat rxd 0 RX-packets)
+sent=$(net_fwd_stat txd 0 TX-packets)
+echo "txonly sent $sent, rxonly received $got"
+check '[ "$got" -ge 10000 ]' "frames crossed the loop from socket 1 to socket 2"
+check '[ "$got" -le "$sent" ]' "no frame invented"
+check 'grep -q "\"device\":\"$s1\"" "$NET_TMP/vun2.out" && grep -q "\"device\":\"$s2\"" "$NET_TMP/vun2.out"' "exit JSON has both sockets"
+
+echo "== 3. bad input"
+bad() {	# want-status want-regex args...
+	local want=$1 re=$2; shift 2
+	"$VUN" "$@" >"$NET_TMP/bad.out" 2>"$NET_TMP/bad.err" </dev/null
+	local rc=$?
+	check "[ $rc = $want ] && grep -qE -e '$re' '$NET_TMP/bad.err' && [ ! -s '$NET_TMP/bad.out' ]" "$* -> exit $want, /$re/"
+}
+bad 2 "--socket PATH is required" --port loop
+bad 2 "--port SPEC is required" --socket "$NET_TMP/x.sock"
+bad 2 "--queues: 1..64 expected" --socket "$NET_TMP/x.sock" --port loop --queues 0
+bad 2 "--mac: aa:bb" --socket "$NET_TMP/x.sock" --port loop --mac 1:2:3
+bad 2 "--lcores: a CPU list" --socket "$NET_TMP/x.sock" --port loop --lcores 'x'
+bad 2 "loop port takes one or two sockets" --socket a --socket b --socket c --port loop
+bad 1 "net_af_packet0: .*failed" --socket "$NET_TMP/x.sock" --port net_af_packet0,iface=vp-no-such-if --no-huge
+bad 1 "tap:.*(failed|longer)" --socket "$NET_TMP/x.sock" --port tap:0123456789abcdefXYZ
+check '[ ! -e "$NET_TMP/x.sock" ]' "no socket left by failed starts"
+check '! ls /var/run/dpdk 2>/dev/null | grep -q "^vp-net-"' "no EAL runtime dir left by failed starts"
+
+if [ $fails -gt 0 ]; then
+	for n in vun drv vun2 rxd txd; do
+		[ -f "$NET_TMP/$n.log" ] && { echo "--- $n log (tail)"; tr -d '\r' <"$NET_TMP/$n.log" | tail -n 20; }
+	done
+	exit 1
+fi
+echo "net_vun_interop: all checks passed"
