@@ -451,6 +451,28 @@ static void shrunk(struct blk_queue *q)
 	close(fd);
 }
 
+/* Destroying a queue with requests in flight finishes them first, leak-free. */
+static void destroy_busy(struct blk_disk *d, enum blk_engine_kind e)
+{
+	struct blk_queue_opts o = { .engine = e, .depth = 8 };
+	static struct tr t[4];
+	struct blk_queue *q;
+
+	CHECK(blk_queue_create(d, &o, &q) == 0);
+	for (int i = 0; i < 4; i++) {
+		tr_init(&t[i], VIRTIO_BLK_T_IN, i * 8);
+		tr_out(&t[i], &t[i].hdr, sizeof(t[i].hdr));
+		tr_in(&t[i], ram + i * 8192 + (i & 1), 4096);	/* odd ones bounce */
+		tr_status(&t[i]);
+		submit(q, &t[i]);
+	}
+	CHECK(blk_queue_commit(q) == 0);
+	blk_queue_destroy(q);
+	for (int i = 0; i < 4; i++)
+		CHECK(t[i].status_byte == VIRTIO_BLK_S_OK && !t[i].done);
+	CHECK(!memcmp(ram + 8192 + 1, model + 8 * 512, 4096));
+}
+
 static int one(enum blk_engine_kind e, const char *dir, enum blk_cache_mode cache)
 {
 	static char name[128];
@@ -483,6 +505,7 @@ static int one(enum blk_engine_kind e, const char *dir, enum blk_cache_mode cach
 	short_io(q);
 	wce_off(q, d);
 	notify(q, e);
+	destroy_busy(d, e);
 	/* Twice: the second run of WRITE_ZEROES takes whichever path stuck. */
 	zeroes(q, d);
 	shrunk(q);
