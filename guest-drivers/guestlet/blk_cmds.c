@@ -703,12 +703,41 @@ static void cmd_blk_evil(const char *args, size_t len)
 		extra = gd_mmio_read16(ECC(queue_msix_vector));
 		has_extra = true;
 		extra_name = "queue_msix_vector";
+	} else if (word_is(&a[0], "wide-access")) {
+		/* 8-byte accesses where the registers are 4 bytes wide */
+		volatile u64 *e0 = (volatile u64 *)v->msix_table;
+
+		ev_queue(v, 0, 16, ring_gpa, ring_gpa + 4096, ring_gpa + 8192);
+		gd_mmio_write64(ECC(queue_desc_lo), 0x123456789abcdef0ull);
+		(void)gd_mmio_read64(ECC(queue_desc_lo));
+		if (e0) {
+			gd_mmio_write64(e0, 0xfee00000deadbeefull);
+			(void)gd_mmio_read64(e0);
+		}
+		extra = ev_queue_desc(v, 0) == ring_gpa;
+		has_extra = true;
+		extra_name = "desc_unchanged";
+	} else if (word_is(&a[0], "queue-select-oob")) {
+		/* set up and enable a queue that does not exist */
+		ev_queue(v, 300, 16, ring_gpa, ring_gpa + 4096, ring_gpa + 8192);
+		extra = ev_queue_enable(v, 300);
+		has_extra = true;
+		extra_name = "queue_enable";
+	} else if (word_is(&a[0], "devcfg-past-end")) {
+		/* device config writes and reads past its length, in its window */
+		for (u32 o = v->devcfg_len; o < v->devcfg_len + 64; o++)
+			gd_mmio_write8(v->devcfg + o, 0xa5);
+		gd_mmio_write32(v->devcfg + v->devcfg_len - 2, 0x5a5a5a5a);
+		extra = gd_mmio_read8(v->devcfg + v->devcfg_len + 4);
+		has_extra = true;
+		extra_name = "past_end_reads";
 	} else {
 		gd_die(GL_EXIT_USAGE, "blk-evil: unknown case '%.*s' (ring-outside-ram, "
 		       "ring-in-mmio, misaligned-ring, size-not-pow2, size-zero, size-too-big, "
 		       "notify-bad-queue, kick-before-driver-ok, setup-after-driver-ok, "
 		       "driver-ok-without-features-ok, features-after-features-ok, "
-		       "unoffered-feature, clear-status-bit, bad-msix-vector)",
+		       "unoffered-feature, clear-status-bit, bad-msix-vector, wide-access, "
+		       "queue-select-oob, devcfg-past-end)",
 		       (int)a[0].wlen, a[0].word ? a[0].word : "");
 	}
 	{

@@ -198,6 +198,9 @@ features-after-features-ok ignored features_unchanged=0x1
 unoffered-feature ignored status=0x03
 clear-status-bit ignored status=0x0b
 bad-msix-vector ignored queue_msix_vector=0xffff
+wide-access ignored desc_unchanged=0x1
+queue-select-oob ignored queue_enable=0x0
+devcfg-past-end ignored past_end_reads=0x0
 EOF
 
 if ! kill -0 "$qsd_pid" 2>/dev/null; then
