@@ -20,3 +20,8 @@ blk_engines-ldlibs := $(VUBLK_LDLIBS)
 TESTS += blk_blkdev
 blk_blkdev-libs := vublk
 blk_blkdev-ldlibs := $(VUBLK_LDLIBS)
+
+# The queue-thread glue against virtio/'s real split ring (both sides).
+TESTS += blk_ring
+blk_ring-libs := vublk virtio
+blk_ring-ldlibs := $(VUBLK_LDLIBS)
