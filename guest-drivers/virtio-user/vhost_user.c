@@ -40,6 +40,8 @@ static void vu_fail(struct gd_vu_transport *vt, const char *what, int err)
 		vt->err = what;
 		vt->err_no = err;
 	}
+	if (err == -ENOTCONN)
+		vt->dead = true;
 	vt->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 }
 
@@ -89,7 +91,7 @@ static void vu_stop(struct gd_vu_transport *vt)
 		return;
 	vt->started = false;
 	for (unsigned int i = 0; i < vt->nr_queues; i++) {
-		if (vt->q[i].enabled && vhu_fe_alive(vt->be))
+		if (vt->q[i].enabled && !vt->dead && vhu_fe_alive(vt->be))
 			ops->get_vring_base(vt->be, i, &base);
 	}
 }
@@ -99,7 +101,7 @@ static void vu_reset(struct gd_vu_transport *vt)
 	u64 cnt;
 
 	vu_stop(vt);
-	if (vt->status && vhu_fe_alive(vt->be) && vt->be->ops->reset)
+	if (vt->status && !vt->dead && vhu_fe_alive(vt->be) && vt->be->ops->reset)
 		vt->be->ops->reset(vt->be);
 	for (unsigned int i = 0; i < vt->nr_queues; i++) {
 		struct gd_vu_queue *q = &vt->q[i];

@@ -55,6 +55,7 @@ struct gd_vu_transport {
 	u64 features;		/* the driver's */
 	u8 status;
 	bool started;
+	bool dead;		/* the back-end hung up: send it nothing more */
 	unsigned int nr_queues;
 	struct gd_vu_queue q[GD_VU_MAX_QUEUES];
 	const char *err;	/* what failed last, for messages */
