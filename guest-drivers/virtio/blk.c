@@ -282,6 +282,8 @@ int gd_blk_reap(struct gd_blk *b, struct gd_blk_done *done, unsigned int max)
 		b->inflight--;
 		n++;
 	}
+	if (n && b->poll)
+		gd_virtqueue_poll_refresh(&b->rq);
 	return (int)n;
 }
 

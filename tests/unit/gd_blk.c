@@ -480,6 +480,32 @@ static void test_evil(int evil, int want_status, int want_reap)
 	free(f);
 }
 
+/* Polling past 2^16 completions: EVENT_IDX's used_event must never be crossed. */
+static void test_poll_long(void)
+{
+	struct fake *f = fake_new(ALL_FEATURES);
+	struct gd_blk b;
+	struct gd_blk_io io = { .type = VIRTIO_BLK_T_IN, .buf = dma(512), .len = 512 };
+	u64 irq0;
+
+	CHECK_EQ(gd_blk_init(&b, &f->t, NULL), 0);
+	CHECK(b.event_idx);
+	gd_blk_set_poll(&b, true);
+	/* the device side signals its first completion unconditionally (as vhost) */
+	CHECK_EQ(gd_blk_sync(&b, &io), VIRTIO_BLK_S_OK);
+	irq0 = f->irqs;
+	for (unsigned int i = 0; i < 70000; i++)
+		CHECK_EQ(gd_blk_sync(&b, &io), VIRTIO_BLK_S_OK);
+	CHECK_EQ(f->irqs, irq0);
+	/* back to interrupt mode: the next completion interrupts */
+	gd_blk_set_poll(&b, false);
+	CHECK_EQ(gd_blk_submit(&b, &io), 0);
+	gd_blk_kick(&b);
+	CHECK_EQ(f->irqs, irq0 + 1);
+	gd_blk_destroy(&b);
+	free(f);
+}
+
 static void test_crc32(void)
 {
 	/* zlib.crc32(b"123456789") == 0xcbf43926; chaining equals one pass */
@@ -500,6 +526,7 @@ int main(void)
 	test_init_and_io(ALL_FEATURES & ~(1ull << VIRTIO_RING_F_INDIRECT_DESC), false);
 	test_init_and_io(ALL_FEATURES & ~(1ull << VIRTIO_RING_F_INDIRECT_DESC), true);
 	test_readonly();
+	test_poll_long();
 	test_init_failures();
 	test_evil(1, GD_BLK_S_BADSTATUS, 1);
 	test_evil(2, GD_BLK_S_SHORT, 1);

@@ -138,6 +138,20 @@ static inline bool gd_virtqueue_kick(struct gd_virtqueue *q)
 	return true;
 }
 
+/*
+ * Polling with EVENT_IDX: keep used_event just behind the entries reaped so
+ * far, so the device's used->idx can never cross it (at most queue size ahead)
+ * and no interrupt comes, however long the poll runs.  vq_drv_disable_cb()
+ * sets it once; without this refresh it would be crossed again after 2^16
+ * completions.  A plain store: nothing to order (the device reads it when it
+ * decides whether to interrupt, and either value means "no").
+ */
+static inline void gd_virtqueue_poll_refresh(struct gd_virtqueue *q)
+{
+	if (q->vq.event_idx && !q->vq.cb_enabled)
+		WRITE_ONCE(*q->vq.used_event, cpu_to_le16((u16)(q->vq.last_used_idx - 1)));
+}
+
 /* zlib's CRC-32 (polynomial 0xedb88320, init and final xor ~0), chainable. */
 u32 gd_crc32(u32 crc, const void *buf, size_t len);
 
