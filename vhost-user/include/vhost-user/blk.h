@@ -10,20 +10,24 @@
  *   - the engines (io_uring, libaio, sync) behind one per-queue object,
  *     struct blk_queue, used by exactly one thread.
  *
- * Glue for one queue thread (vq_pop/vq_push come from virtio/):
+ * Glue for one queue thread, with virtio/vq.h (one struct vq_req, reused:
+ * blk_queue_submit() keeps nothing of it but the data and status addresses):
  *
- *	on kick (or while busy-polling the avail ring):
- *		while (blk_queue_free_slots(q) && (req = vq_pop(vq))) {
- *			struct blk_req_in in = { req->out_iov, req->out_n,
- *						 req->in_iov, req->in_n, req->head };
- *			if (blk_queue_submit(q, &in) < 0)
+ *	on a kick, or while busy-polling the avail ring:
+ *		while (blk_queue_free_slots(q) && (r = vq_pop(vq, &req)) > 0) {
+ *			struct blk_req_in in = { req.rd, req.nr_rd,
+ *						 req.wr, req.nr_wr, req.head };
+ *			if (blk_queue_submit(q, &in) == -EINVAL)
  *				mark the queue broken (no writable byte);
  *		}
- *		blk_queue_commit(q);			   one io_uring_submit
- *	on kick, on blk_queue_event_fd() readable (read it first), or polling:
- *		blk_queue_complete(q, done_cb, vq);	   done_cb: vq_push(head, len)
- *		then signal the guest once if anything completed.
- *	before stopping the ring: blk_queue_drain(q, done_cb, vq).
+ *		blk_queue_commit(q);			one io_uring_submit
+ *	then, and on blk_queue_event_fd() readable (read it first):
+ *		n = 0;
+ *		blk_queue_complete(q, done_cb, ctx);	done_cb: used[n++] = {head, len}
+ *		vq_push_batch(vq, used, n), then notify the guest if it wants.
+ *	before stopping the ring: blk_queue_drain(q, done_cb, ctx), push, notify.
+ *	busy-polling (--poll-us): blk_queue_set_notify(q, false) while polling;
+ *	true, then blk_queue_complete() once more, before sleeping.
  *
  * The iovecs given to blk_queue_submit() need to live only for that call (they
  * are copied into the request slot; the data they point to is never copied,
