@@ -41,3 +41,5 @@ TESTS += vhu_qsd
 vhu_qsd-libs := vhost-user virtio
 TESTS += vhu_dpdk
 vhu_dpdk-libs := vhost-user virtio
+TESTS += vhu_sec21
+vhu_sec21-libs := vhost-user virtio
