@@ -25,3 +25,7 @@ blk_blkdev-ldlibs := $(VUBLK_LDLIBS)
 TESTS += blk_ring
 blk_ring-libs := vublk virtio
 blk_ring-ldlibs := $(VUBLK_LDLIBS)
+
+TESTS += blk_mq
+blk_mq-libs := vublk
+blk_mq-ldlibs := $(VUBLK_LDLIBS)
