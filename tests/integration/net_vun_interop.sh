@@ -64,6 +64,7 @@ sent=$(net_fwd_stat txd 0 TX-packets)
 echo "txonly sent $sent, rxonly received $got"
 check '[ "$got" -ge 10000 ]' "frames crossed the loop from socket 1 to socket 2"
 check '[ "$got" -le "$sent" ]' "no frame invented"
+check '[ "${NET_STATUS[vun2]}" = 0 ]' "vhost-user-net (loop) exits 0 on SIGINT"
 check 'grep -q "\"device\":\"$s1\"" "$NET_TMP/vun2.out" && grep -q "\"device\":\"$s2\"" "$NET_TMP/vun2.out"' "exit JSON has both sockets"
 
 echo "== 3. bad input"

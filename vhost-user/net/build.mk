@@ -55,3 +55,8 @@ vhost-user-net-objs += vhost-user/net/dev.o
 vhost-user-net-objs += vhost-user/net/datapath.o
 vhost-user-net-libs := vunet vhost-user virtio
 vhost-user-net-ldlibs := $(VUNET_LDLIBS)
+
+# SECURITY.md case 11 against the running program, driven by our own
+# virtio driver over vhost-user (libvirtio-user).
+TESTS += net_vun_sec11
+net_vun_sec11-libs := virtio-user vhost-user virtio

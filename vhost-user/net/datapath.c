@@ -48,6 +48,17 @@ static void guest_error(struct vun_qp *qp, struct vq *vq, bool *logged,
 		qp->dev->path, qp->idx, which, vq_err_str(vq));
 }
 
+/* A frame the guest got wrong: counted always, logged once per kind. */
+static void guest_drop(struct vun_qp *qp, enum net_drop e)
+{
+	net_stats_drop(&qp->st, e);
+	if (qp->drop_logged & (1u << e))
+		return;
+	qp->drop_logged |= 1u << e;
+	vun_log("%s: queue pair %u: dropped a guest frame: %s (more of this kind are only counted)",
+		qp->dev->path, qp->idx, net_drop_name(e));
+}
+
 /* Guest -> port.  Returns the number of chains taken. */
 static unsigned int do_tx(struct vun_qp *qp, struct vq_req *req)
 {
@@ -74,12 +85,12 @@ static unsigned int do_tx(struct vun_qp *qp, struct vq_req *req)
 		used[n].len = 0;
 		n++;
 		if (req->nr_wr) {
-			net_stats_drop(&qp->st, NET_DROP_BAD_CHAIN);
+			guest_drop(qp, NET_DROP_BAD_CHAIN);
 			continue;
 		}
 		e = net_tx_pkt(&qp->cfg, req->rd, req->nr_rd, &pk[ok]);
 		if (e) {
-			net_stats_drop(&qp->st, e);
+			guest_drop(qp, e);
 			continue;
 		}
 		ok++;
@@ -124,7 +135,10 @@ static void rx_done(struct vun_qp *qp, enum net_drop e)
 		/* Chains it took go back empty: the guest drops them. */
 		for (k = s->first; k < s->nused; k++)
 			s->used[k].len = 0;
-		net_stats_drop(&qp->st, e);
+		if (e == NET_DROP_BAD_CHAIN || e == NET_DROP_RX_TOO_SMALL)
+			guest_drop(qp, e);
+		else
+			net_stats_drop(&qp->st, e);
 	} else {
 		net_rx_end(&s->rx);
 		qp->st.rx_packets++;

@@ -57,6 +57,7 @@ struct vun_qp {
 	struct vq rxq, txq;
 	bool rx_on, tx_on;
 	bool rx_err_logged, tx_err_logged;
+	u32 drop_logged;	/* 1 << reason: guest-fault drops already logged */
 	int rx_kick, tx_kick, rx_call, tx_call;
 	struct net_hdr_cfg cfg;
 	pthread_t thread;
