@@ -459,6 +459,8 @@ static void config(void)
 
 	CHECK(blk_disk_open("/nonexistent/disk", BLK_CACHE_WRITEBACK, false, &d) == -ENOENT);
 	CHECK(blk_disk_open("/dev/shm", BLK_CACHE_WRITEBACK, true, &d) < 0);
+	/* procfs files are regular files that refuse O_DIRECT: cache=none fails. */
+	CHECK(blk_disk_open("/proc/version", BLK_CACHE_NONE, true, &d) == -EINVAL);
 
 	enum blk_cache_mode m;
 	enum blk_engine_kind k;
