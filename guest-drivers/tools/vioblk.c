@@ -46,6 +46,8 @@ struct opts {
 	int byte;		/* fill: value */
 	bool poll;
 	u64 seed;
+	bool seed_set;
+	int phases;		/* verify: bit 0 write, bit 1 read */
 };
 
 struct req {
@@ -114,7 +116,10 @@ static void usage(FILE *f)
 "  --offset N       fill/crc: first byte, a multiple of 512 (0)\n"
 "  --len N          fill/crc: bytes, a multiple of 512 (required)\n"
 "  --byte B         fill: the byte value 0..255 (0)\n"
-"  --seed N         verify/random offsets: seed (time-based by default)\n"
+"  --seed N         verify/random offsets: seed (time-based by default; the\n"
+"                   verify JSON line reports it)\n"
+"  --phase P        verify: write, read or both (both); a read phase alone\n"
+"                   checks what an earlier write phase with --seed wrote\n"
 "  -h, --help       this text\n"
 "\n"
 "output: one JSON line on stdout, e.g.\n"
@@ -164,6 +169,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "byte", required_argument, NULL, 'B' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "poll", no_argument, NULL, 'p' },
+		{ "phase", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -171,7 +177,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	u64 v;
 	int c;
 
-	*o = (struct opts){ .bs = 4096, .qd = 32, .secs = 5, .mode = -1 };
+	*o = (struct opts){ .bs = 4096, .qd = 32, .secs = 5, .mode = -1, .phases = 3 };
 	o->seed = now_ns() ^ ((u64)getpid() << 32);
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		const char *a = optarg;
@@ -236,6 +242,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->seed = v;
+			o->seed_set = true;
+			break;
+		case 'P':
+			if (!strcmp(a, "write"))
+				o->phases = 1;
+			else if (!strcmp(a, "read"))
+				o->phases = 2;
+			else if (!strcmp(a, "both"))
+				o->phases = 3;
+			else {
+				fprintf(stderr, "vioblk: --phase %s: want write, read or both\n", a);
+				return -1;
+			}
 			break;
 		case 'p':
 			o->poll = true;
@@ -264,6 +283,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if ((o->mode == M_FILL || o->mode == M_CRC) && !have_len) {
 		fprintf(stderr, "vioblk: %s needs --len\n", mode_names[o->mode]);
+		return -1;
+	}
+	if (o->phases == 2 && !o->seed_set) {
+		fprintf(stderr, "vioblk: verify --phase read needs the --seed of the write phase\n");
 		return -1;
 	}
 	if (!o->seed)
@@ -422,18 +445,23 @@ static int run_verify(struct gd_blk *b, const struct opts *o, struct req *reqs,
 {
 	struct gd_blk_done *done = calloc(qd, sizeof(*done));
 	u32 *want = calloc(nblocks, sizeof(*want));
+	void *scratch = malloc(o->bs);
 	u64 mismatches = 0, verified = 0, t_start = now_ns();
 	int ret = EX_OK;
 
-	if (!done || !want) {
+	if (!done || !want || !scratch) {
 		fprintf(stderr, "vioblk: out of memory for %llu block checksums\n",
 			nblocks);
 		free(done);
 		free(want);
+		free(scratch);
 		return EX_DEVICE;
 	}
 	for (int pass = 0; pass < 2 && ret == EX_OK; pass++) {
 		bool write = pass == 0;
+
+		if (!(o->phases & (1 << pass)))
+			continue;
 		u64 next = 0, completed = 0;
 		unsigned int i, free_n = qd;
 		struct req *freel[1024];
@@ -490,6 +518,12 @@ static int run_verify(struct gd_blk *b, const struct opts *o, struct req *reqs,
 					continue;
 				u32 got = gd_crc32(0, r->buf, o->bs);
 
+				if (!(o->phases & 1)) {
+					/* read phase alone: regenerate what was written */
+					pattern(scratch, o->bs, r->block, o->seed);
+					want[r->block] = gd_crc32(0, scratch, o->bs);
+				}
+
 				if (got != want[r->block]) {
 					const u64 *w = r->buf;
 
@@ -506,14 +540,14 @@ static int run_verify(struct gd_blk *b, const struct opts *o, struct req *reqs,
 		}
 	}
 	{
-		u64 ios = 2 * nblocks;
+		u64 ios = (u64)__builtin_popcount(o->phases) * nblocks;
 		double secs = (double)(now_ns() - t_start) / 1e9;
 
-		printf("{\"tool\":\"vioblk\",\"rw\":\"verify\",\"bs\":%u,\"qd\":%u,"
+		printf("{\"tool\":\"vioblk\",\"rw\":\"verify\",\"seed\":%llu,\"bs\":%u,\"qd\":%u,"
 		       "\"secs\":%.3f,\"iops\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
 		       "\"ios\":%llu,\"verified_blocks\":%llu"
 		       ",\"mismatches\":%llu}\n",
-		       o->bs, qd, secs, ios / secs, gd_hist_pct(&hist, 50) / 1000.0,
+		       o->seed, o->bs, qd, secs, ios / secs, gd_hist_pct(&hist, 50) / 1000.0,
 		       gd_hist_pct(&hist, 99) / 1000.0, ios, verified, mismatches);
 	}
 	if (mismatches)
@@ -521,6 +555,7 @@ static int run_verify(struct gd_blk *b, const struct opts *o, struct req *reqs,
 out:
 	free(done);
 	free(want);
+	free(scratch);
 	return ret;
 }
 

@@ -88,6 +88,25 @@ run_suite() {
 		fail "$name: crc of the disk ($(cat "$tmp/out")) vs file ($(file_crc 0 $((mib << 20))))"
 	fi
 
+	# 1b. verify finds and reports every corrupted block: write phase,
+	# damage two blocks in the file behind the back-end, read phase.
+	vb verify --phase write --seed 42 --size 1M --qd 8
+	if [ "$rc" = 0 ]; then
+		printf 'X' | dd of="$tmp/img" bs=1 seek=$((3 * 4096 + 100)) conv=notrunc status=none
+		printf 'YY' | dd of="$tmp/img" bs=1 seek=$((200 * 4096 + 4094)) conv=notrunc status=none
+		vb verify --phase read --seed 42 --size 1M --qd 8
+		if [ "$rc" = 1 ] && [ "$(grep -c 'mismatch at block' "$tmp/err")" = 2 ] &&
+		   grep -q 'mismatch at block 3 (byte offset 12288)' "$tmp/err" &&
+		   grep -q 'mismatch at block 200 (byte offset 819200)' "$tmp/err" &&
+		   [ "$(json_num mismatches)" = 2 ] && [ "$(json_num verified_blocks)" = 254 ]; then
+			echo "ok: $name: verify reports exactly the two corrupted blocks, exit 1"
+		else
+			fail "$name: verify --phase read after corrupting blocks 3 and 200 (exit $rc)"
+		fi
+	else
+		fail "$name: verify --phase write (exit $rc)"
+	fi
+
 	# 2. Writes land in the image file, byte for byte, and nowhere else.
 	head -c 65536 /dev/zero | tr '\0' '\253' >"$tmp/pat"
 	cp "$tmp/img" "$tmp/before"
@@ -192,7 +211,7 @@ if [ "$rc" = 3 ] && grep -q "cannot connect" "$tmp/err"; then
 else
 	fail "a path that is not a socket: exit $rc, want 3"
 fi
-for bad in "--bs 100 randread" "--qd 0 randread" "frob" "" "--bs 4k"; do
+for bad in "--bs 100 randread" "--qd 0 randread" "frob" "" "--bs 4k" "--phase read verify" "--phase x verify"; do
 	# shellcheck disable=SC2086
 	timeout 10 "$VIOBLK" --socket "$tmp/sock" $bad >"$tmp/out" 2>"$tmp/err"
 	rc=$?
