@@ -12,7 +12,9 @@
  * frame above MTU + headers, a runt, a writable descriptor in a TX chain.
  * Each bad chain comes back used with length 0, the next good frame arrives
  * at B unchanged, the JSON counters (SIGUSR1) count each under its reason,
- * and the log names each reason once.  Then A's transmit ring is corrupted
+ * and the log names each reason once.  A 1000-byte frame B -> A spreads over
+ * 16 of A's 64-byte buffers (MRG_RXBUF, num_buffers 16).  Then A's transmit
+ * ring is corrupted
  * (head index >= queue size): that queue is stopped with a log line, and B
  * still delivers to A.  At SIGINT the program exits 0 (under SAN=1 that
  * includes LeakSanitizer's verdict).
@@ -385,6 +387,35 @@ int main(void)
 	T_CHECK(log_has("dropped a guest frame: too_big", 2));
 	T_CHECK(log_has("dropped a guest frame: runt", 2));
 	T_CHECK(log_has("dropped a guest frame: bad_chain", 2));
+
+	/* MRG_RXBUF: B -> A, a 1000-byte frame into 64-byte buffers. */
+	{
+		static u8 g[12 + 1000], got[2048];
+		struct virtio_net_hdr_mrg_rxbuf r;
+		u32 o = 0, len;
+		void *tok;
+
+		for (i = 0; i < 16; i++) {
+			u8 *buf = gd_alloc(64, 64);
+			struct vq_drv_sg sg = { gd_virt_to_phys(buf), 64, true };
+
+			T_CHECK(vq_drv_add(&a.rxq.vq, &sg, 1, buf) >= 0);
+		}
+		notify(&a, &a.rxq);
+		memset(g, 0, 12);
+		make_frame(g + 12, 1000, 99);
+		T_EQ(send_chain(&b, g, (u32[]){ 12, 1000 }, 2, -1), 0);
+		for (i = 0; i < 16; i++) {
+			T_CHECK(wait_used(&a.rxq, &tok, &len));
+			T_EQ(len, i < 15 ? 64 : 1012 - 15 * 64);
+			memcpy(got + o, tok, len);
+			o += len;
+		}
+		memcpy(&r, got, 12);
+		T_EQ(le16_to_cpu((le16)r.num_buffers), 16);
+		T_CHECK(o == 1012 && !memcmp(got + 12, g + 12, 1000));
+		T_CHECK(!vq_drv_has_used(&a.rxq.vq));
+	}
 
 	/* Ring fault on A's transmit queue: head index >= queue size. */
 	{
