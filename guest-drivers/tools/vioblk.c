@@ -48,6 +48,7 @@ struct opts {
 	u64 seed;
 	bool seed_set;
 	int phases;		/* verify: bit 0 write, bit 1 read */
+	u64 features_off;	/* ring features not to negotiate */
 };
 
 struct req {
@@ -120,11 +121,13 @@ static void usage(FILE *f)
 "                   verify JSON line reports it)\n"
 "  --phase P        verify: write, read or both (both); a read phase alone\n"
 "                   checks what an earlier write phase with --seed wrote\n"
+"  --no-indirect    do not negotiate INDIRECT_DESC (3 descriptors a request)\n"
+"  --no-event-idx   do not negotiate EVENT_IDX (flags-based suppression)\n"
 "  -h, --help       this text\n"
 "\n"
 "output: one JSON line on stdout, e.g.\n"
 "  {\"tool\":\"vioblk\",\"rw\":\"randread\",\"bs\":4096,\"qd\":32,\"secs\":5,"
-"\"iops\":N,\"p50_us\":N,\"p99_us\":N,\"ios\":N,\"poll\":0,\"irqs\":N,\"kicks\":N}\n"
+"\"iops\":N,\"p50_us\":N,\"p99_us\":N,\"ios\":N,\"poll\":0,\"irqs\":N,\"kicks\":N,...}\n"
 "  verify adds \"verified_blocks\":N,\"mismatches\":N.\n"
 "\n"
 "exit status: 0 ok; 1 verify mismatch, I/O error or device failure;\n"
@@ -170,6 +173,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "poll", no_argument, NULL, 'p' },
 		{ "phase", required_argument, NULL, 'P' },
+		{ "no-indirect", no_argument, NULL, 'I' },
+		{ "no-event-idx", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -258,6 +263,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'p':
 			o->poll = true;
+			break;
+		case 'I':
+			o->features_off |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
+			break;
+		case 'E':
+			o->features_off |= 1ull << VIRTIO_RING_F_EVENT_IDX;
 			break;
 		case 'h':
 			usage(stdout);
@@ -411,10 +422,11 @@ static int run_bench(struct gd_blk *b, const struct opts *o, struct req *reqs,
 		printf("{\"tool\":\"vioblk\",\"rw\":\"%s\",\"bs\":%u,\"qd\":%u,\"secs\":%u,"
 		       "\"iops\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"ios\":%llu"
 		       ",\"errors\":%llu,\"poll\":%d,\"irqs\":%llu"
-		       ",\"kicks\":%llu,\"notifies\":%llu}\n",
+		       ",\"kicks\":%llu,\"notifies\":%llu,\"event_idx\":%d,\"indirect\":%d}\n",
 		       mode_names[o->mode], o->bs, qd, o->secs, ios / secs,
 		       gd_hist_pct(&hist, 50) / 1000.0, gd_hist_pct(&hist, 99) / 1000.0, ios, errors,
-		       o->poll, gd_blk_irq_count(b) - irq0, b->kicks, b->notifies);
+		       o->poll, gd_blk_irq_count(b) - irq0, b->kicks, b->notifies, b->event_idx,
+		       b->indirect);
 	}
 	if (errors)
 		ret = EX_FAIL;
@@ -633,6 +645,7 @@ int main(int argc, char **argv)
 	for (qsize = 16; qsize < 3 * o.qd && qsize < GD_VU_QUEUE_MAX; qsize *= 2)
 		;
 	bo.queue_size = qsize;
+	bo.features_mask = o.features_off;
 	ret = gd_blk_init(&blk, &vt.t, &bo);
 	if (ret) {
 		if (ret == -EOPNOTSUPP)

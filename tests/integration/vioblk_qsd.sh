@@ -143,6 +143,23 @@ run_suite() {
 			fi
 		done
 	done
+	# The other ring paths: 3-descriptor chains, flag-based suppression.
+	vb verify --qd 16 --size 4M --no-indirect --no-event-idx
+	if [ "$rc" = 0 ] && [ "$(json_num verified_blocks)" = 1024 ] && [ "$(json_num mismatches)" = 0 ]; then
+		echo "ok: $name: verify without INDIRECT_DESC and EVENT_IDX"
+	else
+		fail "$name: verify --no-indirect --no-event-idx (exit $rc)"
+	fi
+	for poll in "" --poll; do
+		vb randread --secs 1 --qd 8 --no-indirect --no-event-idx $poll
+		if [ "$rc" = 0 ] && grep -q '"event_idx":0,"indirect":0}' "$tmp/out" &&
+		   [ "$(json_num ios)" -gt 0 ] && [ "$(json_num errors)" = 0 ]; then
+			echo "ok: $name: randread ${poll:-irq} without INDIRECT_DESC/EVENT_IDX: iops $(json_num iops)"
+		else
+			fail "$name: randread ${poll:-irq} --no-indirect --no-event-idx (exit $rc)"
+		fi
+	done
+
 	# randwrite must not have written outside --size.
 	cp "$tmp/img" "$tmp/before"
 	vb randwrite --secs 1 --qd 4 --size 1M --bs 512
