@@ -43,3 +43,7 @@ TESTS += vhu_dpdk
 vhu_dpdk-libs := vhost-user virtio
 TESTS += vhu_sec21
 vhu_sec21-libs := vhost-user virtio
+
+# Front-end + back-end + virtio/ ring engine, end to end in one process.
+TESTS += vhu_datapath
+vhu_datapath-libs := vhost-user virtio

@@ -60,10 +60,16 @@ struct vhu_vq {
 	 */
 	u16 *resubmit;
 	unsigned int nr_resubmit;
+	/*
+	 * The ring addresses as the front-end sent them (its user addresses),
+	 * for virtio/vq.h vq_set_addr_uaddr(); desc/avail/used above are the
+	 * same rings already translated and bounds-checked.
+	 */
+	u64 desc_uaddr, avail_uaddr, used_uaddr;
 	void *priv;			/* the device's */
 
-	/* Library-private below: raw addresses as the front-end sent them. */
-	u64 desc_uaddr, avail_uaddr, used_uaddr, log_gpa;
+	/* Library-private below. */
+	u64 log_gpa;
 	u32 addr_flags;
 	bool num_set, addr_set, kick_set;
 };
