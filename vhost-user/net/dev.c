@@ -187,6 +187,7 @@ int vun_dev_init(struct vun *app, struct vun_dev *d, const char *path,
 		struct vun_qp *qp = &d->qp[i];
 
 		qp->dev = d;
+		qp->port = app->port;
 		qp->idx = i;
 		qp->port_q = port_q0 + i;
 		qp->cpu = app->nr_cpus ? app->cpus[(port_q0 + i) % app->nr_cpus] : -1;

@@ -51,6 +51,7 @@ struct vun_rx_state {
 /* One queue pair of one socket, served by one thread. */
 struct vun_qp {
 	struct vun_dev *dev;
+	struct net_port *port;	/* dev->app->port, at hand */
 	unsigned int idx;	/* pair index: receiveq 2*idx, transmitq 2*idx+1 */
 	u16 port_q;		/* port queue it uses */
 	int cpu;		/* -1: not pinned */
