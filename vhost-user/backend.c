@@ -352,6 +352,7 @@ static void vq_stop(struct vhu_dev *dev, struct vhu_vq *vq)
 	vq->desc = NULL;
 	vq->avail = NULL;
 	vq->used = NULL;
+	vq->inflight = NULL;	/* the region may be unmapped next */
 }
 
 static void stop_all(struct vhu_dev *dev)
