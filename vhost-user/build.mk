@@ -47,3 +47,5 @@ vhu_sec21-libs := vhost-user virtio
 # Front-end + back-end + virtio/ ring engine, end to end in one process.
 TESTS += vhu_datapath
 vhu_datapath-libs := vhost-user virtio
+TESTS += vhu_qemu
+vhu_qemu-libs := vhost-user virtio
