@@ -60,3 +60,8 @@ vhost-user-net-ldlibs := $(VUNET_LDLIBS)
 # virtio driver over vhost-user (libvirtio-user).
 TESTS += net_vun_sec11
 net_vun_sec11-libs := virtio-user vhost-user virtio
+
+# SECURITY.md cases 12-17 against the running program (a hostile raw
+# front-end on one socket, a good guest forwarding on the other).
+TESTS += net_vun_sec12
+net_vun_sec12-libs := virtio-user vhost-user virtio
