@@ -19,7 +19,7 @@
 #include <guest-drivers/virtio_pci.h>
 #include <vmm/guest_abi.h>
 
-#define RESET_SPINS	1000000
+#define RESET_SPINS	1000	/* reads; each is an exit to the VMM */
 #define GEN_RETRIES	16
 
 #define CC(field) (&v->common->field)
