@@ -29,3 +29,25 @@ blk_ring-ldlibs := $(VUBLK_LDLIBS)
 TESTS += blk_mq
 blk_mq-libs := vublk
 blk_mq-ldlibs := $(VUBLK_LDLIBS)
+
+# libFuzzer: hostile chains through the request parser (against a model of the
+# request table) and through a sync-engine queue on a memfd (seeds in
+# tests/fuzz/corpus/blk_req/).
+FUZZERS += blk_req
+blk_req-fuzz-srcs := tests/fuzz/blk_req.c vhost-user/blk/req.c vhost-user/blk/queue.c \
+	vhost-user/blk/disk.c vhost-user/blk/engine_sync.c vhost-user/blk/engine_uring.c \
+	vhost-user/blk/engine_aio.c
+blk_req-fuzz-ldlibs := -luring -laio
+
+# blk_server: the whole back-end (vublk + vhost-user + virtio/'s ring, one
+# thread per queue) as a library the VMM runs in-process; see
+# vhost-user/include/vhost-user/blk_server.h.  Users link
+# vublk-server vublk vhost-user virtio + $(VUBLK_LDLIBS).
+LIBS += vublk-server
+vublk-server-objs += vhost-user/blk/server.o
+
+# The vhost-user-blk program: a thin main() around blk_server.
+PROGS += vhost-user-blk
+vhost-user-blk-objs += vhost-user/blk/main.o
+vhost-user-blk-libs := vublk-server vublk vhost-user virtio
+vhost-user-blk-ldlibs := $(VUBLK_LDLIBS) -lpthread
