@@ -8,12 +8,15 @@ vmmcore-objs += vmm/testdev.o
 vmmcore-objs += vmm/evloop.o
 vmmcore-objs += vmm/pci.o
 vmmcore-objs += vmm/virtio_pci.o
+vmmcore-objs += vmm/devices.o
 
 PROGS += vmm
 vmm-objs += vmm/main.o
-vmm-libs := vmmcore kvm virtio
+vmm-libs := vmmcore vublk vhost-user kvm virtio
+vmm-ldlibs := -luring -laio
 
 TESTS += vmm_options
-vmm_options-libs := vmmcore
+vmm_options-libs := vmmcore vublk
+vmm_options-ldlibs := -luring -laio
 TESTS += vmm_elf
 vmm_elf-libs := vmmcore

@@ -16,6 +16,10 @@
 
 #include <kvm/kvm.h>
 #include <vmm/guest_abi.h>
+#include "devices.h"
+#include "evloop.h"
+#include "pci.h"
+#include "virtio_pci.h"
 #include "vmm.h"
 
 #define VMM_IMAGE_MAX	(1ULL << 30)
@@ -74,6 +78,10 @@ struct vmm {
 	struct kvm_vcpu vcpu;
 	struct vmm_serial serial;
 	struct vmm_testdev testdev;
+	struct vmm_evloop ev;
+	struct vmm_pci_bus bus;
+	struct vmm_virtio_host host;
+	struct vmm_devices devs;
 };
 
 static void load_guest(struct vmm *v, const void *image, const struct vmm_elf *elf)
@@ -122,11 +130,13 @@ static void print_stats(struct vmm *v)
 	fprintf(stderr,
 		"{\"vmm\":\"stats\",\"exits\":{\"pio\":%llu,\"mmio\":%llu,\"other\":%llu},"
 		"\"testdev\":{\"pio_ioeventfd\":%llu,\"mmio_ioeventfd\":%llu,"
-		"\"mmio_exit\":%llu,\"pio_exit\":%llu}}\n",
+		"\"mmio_exit\":%llu,\"pio_exit\":%llu}",
 		(unsigned long long)v->vcpu.exits.pio, (unsigned long long)v->vcpu.exits.mmio,
 		(unsigned long long)v->vcpu.exits.other, (unsigned long long)pio_efd,
 		(unsigned long long)mmio_efd, (unsigned long long)v->testdev.mmio_exits,
 		(unsigned long long)v->testdev.pio_exits);
+	vmm_devices_stats_json(&v->devs, stderr);
+	fputs("}\n", stderr);
 }
 
 /* SIGINT/SIGTERM/SIGHUP stop the guest; vmm then exits 128+signal. */
@@ -193,6 +203,19 @@ int main(int argc, char **argv)
 	    vmm_testdev_init(&v.testdev, &v.vm))
 		die(1, "cannot set up the platform devices");
 
+	/* A back-end that goes away must not kill vmm with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	if (vmm_evloop_init(&v.ev) || vmm_pci_bus_init(&v.bus, &v.vm))
+		die(1, "cannot set up the I/O thread and PCI bus");
+	v.host = (struct vmm_virtio_host){
+		.vm = &v.vm, .ev = &v.ev, .bus = &v.bus,
+		.use_ioeventfd = !v.opts.no_ioeventfd, .use_irqfd = !v.opts.no_irqfd,
+	};
+	if (vmm_devices_create(&v.devs, &v.host, &v.opts, err, sizeof(err)))
+		die(1, "%s", err);
+	if (vmm_evloop_start(&v.ev))
+		die(1, "cannot start the I/O thread");
+
 	if (kvm_vcpu_create(&v.vm, &v.vcpu, 0))
 		die(1, "%s", v.vcpu.err);
 	boot = (struct kvm_x86_boot){
@@ -234,6 +257,8 @@ int main(int argc, char **argv)
 		ret = 1;
 		break;
 	}
+	vmm_evloop_stop(&v.ev);
+	vmm_devices_destroy(&v.devs);
 	kvm_vcpu_destroy(&v.vcpu);
 	vmm_testdev_destroy(&v.testdev);
 	kvm_vm_destroy(&v.vm);

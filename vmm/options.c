@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vhost-user/blk.h>
 #include <vmm/guest_abi.h>
 #include "vmm.h"
 
@@ -17,6 +18,8 @@
 
 static const char usage[] =
 "usage: vmm --kernel FILE [--mem SIZE] [--cmdline STR] [--cpus N] [--stats]\n"
+"           [--disk path=FILE[,engine=E][,cache=C][,readonly][,queues=N][,queue-size=N]]...\n"
+"           [--vhost-user=SOCK[,type=blk][,queue-size=N]]... [--no-ioeventfd] [--no-irqfd]\n"
 "\n"
 "Run a bare x86-64 ELF guest on /dev/kvm.\n"
 "\n"
@@ -28,6 +31,15 @@ static const char usage[] =
 "  -c, --cmdline STR    command line handed to the guest (at most 4095 bytes)\n"
 "      --cpus N         number of vCPUs (this version supports 1)\n"
 "      --hugetlb        back guest RAM with huge pages (needs reserved hugepages)\n"
+"      --disk SPEC      a virtio-blk disk served by vioplane's vhost-user-blk\n"
+"                       back-end on its own thread in vmm: path=FILE (required),\n"
+"                       engine=io_uring|libaio|sync (io_uring), cache=none|\n"
+"                       writeback|writethrough (writeback), readonly, queues=N (1),\n"
+"                       queue-size=N (256)\n"
+"      --vhost-user SPEC  a virtio device served by an external vhost-user\n"
+"                       back-end: SOCK[,type=blk][,queue-size=N]\n"
+"      --no-ioeventfd   queue notifications exit to vmm (the old emulated path)\n"
+"      --no-irqfd       completions are injected by vmm, not by KVM irqfd\n"
 "      --stats          print exit and device counters as one JSON line on\n"
 "                       stderr when the guest ends\n"
 "  -h, --help           show this help\n"
@@ -71,7 +83,8 @@ int vmm_parse_size(const char *s, u64 *out)
 	return 0;
 }
 
-enum { OPT_CPUS = 256, OPT_STATS, OPT_HUGETLB };
+enum { OPT_CPUS = 256, OPT_STATS, OPT_HUGETLB, OPT_DISK, OPT_VHOST_USER, OPT_NO_IOEVENTFD,
+       OPT_NO_IRQFD };
 
 static const struct option longopts[] = {
 	{ "kernel",  required_argument, NULL, 'k' },
@@ -80,10 +93,135 @@ static const struct option longopts[] = {
 	{ "cpus",    required_argument, NULL, OPT_CPUS },
 	{ "stats",   no_argument,       NULL, OPT_STATS },
 	{ "hugetlb", no_argument,       NULL, OPT_HUGETLB },
+	{ "disk",    required_argument, NULL, OPT_DISK },
+	{ "vhost-user", required_argument, NULL, OPT_VHOST_USER },
+	{ "no-ioeventfd", no_argument,  NULL, OPT_NO_IOEVENTFD },
+	{ "no-irqfd", no_argument,      NULL, OPT_NO_IRQFD },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Copy a "key=value" value into a fixed buffer, refusing what does not fit. */
+static int copy_val(char *dst, size_t size, const char *v, size_t len, const char *opt,
+		    const char *key, char *err, size_t errlen)
+{
+	if (len == 0 || len >= size) {
+		snprintf(err, errlen, "%s: %s= %s", opt, key, len ? "is too long" : "needs a value");
+		return -EINVAL;
+	}
+	memcpy(dst, v, len);
+	dst[len] = 0;
+	return 0;
+}
+
+static int parse_uint(const char *v, size_t len, unsigned int min, unsigned int max,
+		      unsigned int *out)
+{
+	char buf[16], *end;
+	unsigned long n;
+
+	if (!len || len >= sizeof(buf) || v[0] < '0' || v[0] > '9')
+		return -EINVAL;
+	memcpy(buf, v, len);
+	buf[len] = 0;
+	errno = 0;
+	n = strtoul(buf, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -EINVAL;
+	*out = (unsigned int)n;
+	return 0;
+}
+
+int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_opts *d,
+		       char *err, size_t errlen)
+{
+	const char *opt = kind == VMM_DEV_DISK ? "--disk" : "--vhost-user";
+	const char *p = arg;
+	bool first = true;
+
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+	d->arg = arg;
+	d->queue_size = VMM_QUEUE_SIZE_DEFAULT;
+	strcpy(d->type, "blk");
+	while (*p) {
+		const char *end = strchrnul(p, ','), *eq = memchr(p, '=', end - p);
+		size_t klen = eq ? (size_t)(eq - p) : (size_t)(end - p);
+		const char *v = eq ? eq + 1 : NULL;
+		size_t vlen = eq ? (size_t)(end - v) : 0;
+
+#define KEY(k) (klen == strlen(k) && !strncmp(p, k, klen))
+		if (first && kind == VMM_DEV_VHOST_USER && !eq) {
+			/* --vhost-user=SOCK,...: the first item is the socket path */
+			if (copy_val(d->path, sizeof(d->path), p, klen, opt, "socket", err, errlen))
+				return -EINVAL;
+		} else if (KEY("path") && kind == VMM_DEV_DISK && v) {
+			if (copy_val(d->path, sizeof(d->path), v, vlen, opt, "path", err, errlen))
+				return -EINVAL;
+		} else if (KEY("socket") && kind == VMM_DEV_VHOST_USER && v) {
+			if (copy_val(d->path, sizeof(d->path), v, vlen, opt, "socket", err, errlen))
+				return -EINVAL;
+		} else if (KEY("type") && kind == VMM_DEV_VHOST_USER && v) {
+			if (vlen != 3 || strncmp(v, "blk", 3)) {
+				snprintf(err, errlen, "%s: type=%.*s: this version supports type=blk",
+					 opt, (int)vlen, v);
+				return -EINVAL;
+			}
+		} else if (KEY("engine") && kind == VMM_DEV_DISK && v) {
+			if (copy_val(d->engine, sizeof(d->engine), v, vlen, opt, "engine", err, errlen))
+				return -EINVAL;
+		} else if (KEY("cache") && kind == VMM_DEV_DISK && v) {
+			if (copy_val(d->cache, sizeof(d->cache), v, vlen, opt, "cache", err, errlen))
+				return -EINVAL;
+		} else if (KEY("readonly") && kind == VMM_DEV_DISK && (!v || (vlen == 2 && !strncmp(v, "on", 2)))) {
+			d->readonly = true;
+		} else if (KEY("queues") && kind == VMM_DEV_DISK && v) {
+			if (parse_uint(v, vlen, 1, 64, &d->queues)) {
+				snprintf(err, errlen, "%s: queues=%.*s: need 1..64", opt, (int)vlen, v);
+				return -EINVAL;
+			}
+		} else if (KEY("queue-size") && v) {
+			if (parse_uint(v, vlen, 1, 32768, &d->queue_size) ||
+			    (d->queue_size & (d->queue_size - 1))) {
+				snprintf(err, errlen, "%s: queue-size=%.*s: need a power of two up to 32768",
+					 opt, (int)vlen, v);
+				return -EINVAL;
+			}
+		} else {
+			snprintf(err, errlen, "%s: unknown or malformed item '%.*s'", opt,
+				 (int)(end - p), p);
+			return -EINVAL;
+		}
+#undef KEY
+		first = false;
+		p = *end ? end + 1 : end;
+	}
+	if (d->engine[0]) {
+		enum blk_engine_kind e;
+
+		if (blk_engine_parse(d->engine, &e)) {
+			snprintf(err, errlen, "%s: engine=%s: need io_uring, libaio or sync", opt,
+				 d->engine);
+			return -EINVAL;
+		}
+	}
+	if (d->cache[0]) {
+		enum blk_cache_mode m;
+
+		if (blk_cache_parse(d->cache, &m)) {
+			snprintf(err, errlen, "%s: cache=%s: need none, writeback or writethrough",
+				 opt, d->cache);
+			return -EINVAL;
+		}
+	}
+	if (!d->path[0]) {
+		snprintf(err, errlen, kind == VMM_DEV_DISK ? "--disk: path=FILE is required" :
+			 "--vhost-user: the socket path is required (--vhost-user=SOCK)");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 enum vmm_opts_result vmm_opts_parse(int argc, char **argv, struct vmm_opts *o,
 				    char *err, size_t errlen)
@@ -150,6 +288,23 @@ enum vmm_opts_result vmm_opts_parse(int argc, char **argv, struct vmm_opts *o,
 			break;
 		case OPT_HUGETLB:
 			o->hugetlb = true;
+			break;
+		case OPT_NO_IOEVENTFD:
+			o->no_ioeventfd = true;
+			break;
+		case OPT_NO_IRQFD:
+			o->no_irqfd = true;
+			break;
+		case OPT_DISK:
+		case OPT_VHOST_USER:
+			if (o->nr_devs == VMM_MAX_DEVICES) {
+				snprintf(err, errlen, "too many devices (at most %d)", VMM_MAX_DEVICES);
+				return VMM_OPTS_ERROR;
+			}
+			if (vmm_dev_opts_parse(c == OPT_DISK ? VMM_DEV_DISK : VMM_DEV_VHOST_USER,
+					       optarg, &o->devs[o->nr_devs], err, errlen))
+				return VMM_OPTS_ERROR;
+			o->nr_devs++;
 			break;
 		case 'h':
 			fputs(usage, stdout);

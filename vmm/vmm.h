@@ -14,6 +14,25 @@
 #define VMM_MEM_MIN	(2ULL << 20)
 #define VMM_MEM_MAX	(32ULL << 30)
 #define VMM_MAX_CPUS	1
+#define VMM_MAX_DEVICES	16
+#define VMM_QUEUE_SIZE_DEFAULT	256
+
+enum vmm_dev_kind {
+	VMM_DEV_DISK,		/* --disk: our vhost-user-blk back-end, in-process */
+	VMM_DEV_VHOST_USER,	/* --vhost-user: an external back-end */
+};
+
+struct vmm_dev_opts {
+	enum vmm_dev_kind kind;
+	const char *arg;	/* the option's whole value, for messages */
+	char path[4096];	/* disk file or socket path */
+	char type[8];		/* "blk" (--vhost-user type=) */
+	char engine[16];	/* --disk engine=, "" = default */
+	char cache[16];		/* --disk cache=, "" = default */
+	bool readonly;
+	unsigned int queues;	/* 0 = back-end's choice */
+	unsigned int queue_size;
+};
 
 struct vmm_opts {
 	const char *kernel;
@@ -22,6 +41,10 @@ struct vmm_opts {
 	unsigned int cpus;
 	bool stats;
 	bool hugetlb;
+	bool no_ioeventfd;
+	bool no_irqfd;
+	unsigned int nr_devs;
+	struct vmm_dev_opts devs[VMM_MAX_DEVICES];
 };
 
 enum vmm_opts_result {
@@ -33,6 +56,10 @@ enum vmm_opts_result {
 /* Parse argv.  Prints --help/--version output to stdout itself. */
 enum vmm_opts_result vmm_opts_parse(int argc, char **argv, struct vmm_opts *o,
 				    char *err, size_t errlen);
+
+/* Parse a --disk / --vhost-user value into @d; 0 or -EINVAL with @err set. */
+int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_opts *d,
+		       char *err, size_t errlen);
 
 /* "512" (MiB), "512M", "2G", "64K", "1T", "4096B": 0 ok, -EINVAL garbage, -ERANGE overflow. */
 int vmm_parse_size(const char *s, u64 *out);

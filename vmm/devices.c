@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/* vmm's virtio devices (see devices.h). */
+#include <errno.h>
+#include <string.h>
+#include <linux/virtio_ids.h>
+
+#include <vhost-user/frontend.h>
+#include "devices.h"
+
+static int create_vhost_user(struct vmm_device *dev, char *err, size_t errlen)
+{
+	int ret = vhu_fe_connect(dev->opts->path, NULL, &dev->be);
+
+	if (ret)
+		snprintf(err, errlen, "--vhost-user=%s: cannot connect to the back-end: %s",
+			 dev->opts->arg, strerror(-ret));
+	return ret;
+}
+
+/* TEMPORARY until the in-process server lands: keep the tree building. */
+static int vmm_disk_inproc_create(struct vmm_device *dev, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "--disk %s: in-process back-end not available", dev->opts->arg);
+	return -ENOSYS;
+}
+
+static void vmm_disk_inproc_destroy(struct vmm_device *dev)
+{
+	(void)dev;
+}
+
+int vmm_devices_create(struct vmm_devices *ds, struct vmm_virtio_host *host,
+		       const struct vmm_opts *o, char *err, size_t errlen)
+{
+	unsigned int blk = 0;
+	int ret;
+
+	memset(ds, 0, sizeof(*ds));
+	for (unsigned int i = 0; i < o->nr_devs; i++) {
+		struct vmm_device *dev = &ds->dev[i];
+		unsigned int nq;
+
+		dev->opts = &o->devs[i];
+		snprintf(dev->name, sizeof(dev->name), "blk%u", blk++);
+		ret = dev->opts->kind == VMM_DEV_DISK ?
+			vmm_disk_inproc_create(dev, err, errlen) :
+			create_vhost_user(dev, err, errlen);
+		if (ret)
+			return ret;
+		ds->nr = i + 1;
+		nq = dev->be->nr_queues ? dev->be->nr_queues : 1;
+		if (nq > VPCI_MAX_QUEUES)
+			nq = VPCI_MAX_QUEUES;
+		ret = vmm_virtio_pci_create(&dev->vdev, host, dev->name, VIRTIO_ID_BLOCK, dev->be,
+					    nq, (u16)dev->opts->queue_size);
+		if (ret) {
+			snprintf(err, errlen, "%s (%s): cannot create the virtio-pci device: %s",
+				 dev->name, dev->opts->arg, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void vmm_devices_destroy(struct vmm_devices *ds)
+{
+	for (unsigned int i = 0; i < ds->nr; i++) {
+		struct vmm_device *dev = &ds->dev[i];
+
+		vmm_virtio_pci_destroy(&dev->vdev);
+		if (dev->be && dev->be->ops->destroy)
+			dev->be->ops->destroy(dev->be);
+		if (dev->inproc)
+			vmm_disk_inproc_destroy(dev);
+	}
+	ds->nr = 0;
+}
+
+void vmm_devices_stats_json(struct vmm_devices *ds, FILE *f)
+{
+	fputs(",\"devices\":[", f);
+	for (unsigned int i = 0; i < ds->nr; i++) {
+		struct vmm_device *dev = &ds->dev[i];
+		struct vmm_virtio_stats *s = &dev->vdev.stats;
+
+		fprintf(f, "%s{\"name\":\"%s\",\"backend\":\"%s\",\"notify_exits\":%llu,"
+			"\"notify_ignored\":%llu,\"irq_vmm\":%llu,\"irq_masked\":%llu,"
+			"\"irqfd\":%s,\"ioeventfd\":%s,\"needs_reset\":%llu,\"status\":%u}",
+			i ? "," : "", dev->name,
+			dev->opts->kind == VMM_DEV_DISK ? "inproc" : "vhost-user",
+			(unsigned long long)s->notify_exits, (unsigned long long)s->notify_ignored,
+			(unsigned long long)s->irq_vmm, (unsigned long long)s->irq_masked,
+			dev->vdev.host->use_irqfd ? "true" : "false",
+			dev->vdev.host->use_ioeventfd ? "true" : "false",
+			(unsigned long long)s->needs_reset, dev->vdev.status);
+	}
+	fputc(']', f);
+}
