@@ -14,6 +14,7 @@
 # blk-evil case leaves vmm alive with the device answering NEEDS_RESET or
 # ignoring the write, and usable again after a reset.
 [[ ${BASH_SOURCE[0]} == "$0" ]] && exit 0
+GBLK_EXTRA=()
 
 fail() {
 	echo "FAIL: $*"
@@ -25,7 +26,7 @@ fail() {
 # run CMDLINE: one guest boot with both disks (vmm arguments in GBLK_DISKS).
 run() {
 	timeout -k 5 60 "$VMM" --kernel "$GUEST" --mem 256M "${GBLK_DISKS[@]}" \
-		--cmdline "$1" >"$tmp/out" 2>"$tmp/err" </dev/null
+		"${GBLK_EXTRA[@]}" --cmdline "$1" >"$tmp/out" 2>"$tmp/err" </dev/null
 	rc=$?
 }
 
@@ -122,6 +123,25 @@ gblk_suite() {
 				fi
 			done
 		done
+	done
+
+	# --- vmm's old notification paths: kicks as MMIO exits, interrupts from vmm ---
+	for fl in --no-ioeventfd --no-irqfd; do
+		if ! "$VMM" --help 2>&1 | grep -q -- "$fl"; then
+			echo "note: $name: this vmm has no $fl"
+			continue
+		fi
+		GBLK_EXTRA=("$fl" --stats)
+		run 'blk-verify secs=1 blocks=512; blk-bench rw=randread qd=8 secs=1 poll=0'
+		GBLK_EXTRA=()
+		if [ "$rc" = 0 ] && grep -q '^blk-verify: 512 blocks .*, 0 mismatches$' "$tmp/out" &&
+		   [ "$(json_num errors)" = 0 ] && [ "$(json_num irqs)" -gt 0 ] &&
+		   { { [ $fl = --no-ioeventfd ] && grep -q '"notify_exits":[1-9]' "$tmp/err"; } ||
+		     { [ $fl = --no-irqfd ] && grep -q '"irq_vmm":[1-9]' "$tmp/err"; }; }; then
+			echo "ok: $name: vmm $fl: verify and interrupt-mode bench, iops $(json_num iops)"
+		else
+			fail "$name: vmm $fl"
+		fi
 	done
 
 	# --- hostile register sequences ------------------------------------------------------------
