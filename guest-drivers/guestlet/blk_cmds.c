@@ -404,11 +404,12 @@ static void cmd_blk_bench(const char *args, size_t len)
 		{ .key = "secs", .max = 3600 },
 		{ .key = "poll", .max = 1 },
 		{ .key = "dev", .max = MAX_DEVS - 1 },
+		{ .key = "wait", .is_word = true },
 	};
 	static struct vreq reqs[MAX_QD];
 	struct gd_blk_done done[MAX_QD];
 	struct gl_blk *g;
-	bool write, poll;
+	bool write, poll, spin = false;
 	u64 bs, nblocks, ios = 0, errors = 0, t0, t1, deadline, irq0, rng;
 	unsigned int qd;
 
@@ -426,6 +427,13 @@ static void cmd_blk_bench(const char *args, size_t len)
 		       (unsigned long long)bs);
 	qd = a[2].set && a[2].val ? (unsigned int)a[2].val : 1;
 	poll = a[4].set ? a[4].val : true;
+	if (a[6].set) {
+		if (word_is(&a[6], "spin"))
+			spin = true;
+		else if (!word_is(&a[6], "halt"))
+			gd_die(GL_EXIT_USAGE, "blk-bench: wait=halt or wait=spin, not '%.*s'",
+			       (int)a[6].wlen, a[6].word);
+	}
 	g = blk_get("blk-bench", a[5].val);
 	if (write && g->blk.ro)
 		gd_die(1, "blk-bench: the disk is read-only");
@@ -444,6 +452,11 @@ static void cmd_blk_bench(const char *args, size_t len)
 	rng = gd_cycles() | 1;
 	irq0 = gd_blk_irq_count(&g->blk);
 	g->blk.kicks = g->blk.notifies = g->blk.waits = 0;
+	if (spin && !poll) {
+		/* interrupts on at CPL3 for the run; waits watch the count */
+		gd_irq_enable();
+		g->vpci.irq_spin = true;
+	}
 	/* The hot loop runs at CPL3; only gd_blk_wait (poll=0) enters CPL0. */
 	t0 = gd_cycles();
 	deadline = t0 + a[3].val * (u64)gd_cycles_khz() * 1000;
@@ -500,14 +513,19 @@ static void cmd_blk_bench(const char *args, size_t len)
 			break;
 	}
 	t1 = gd_cycles();
+	if (g->vpci.irq_spin) {
+		g->vpci.irq_spin = false;
+		gd_irq_disable();
+	}
 	{
 		u64 ns = gd_cycles_to_ns(t1 - t0);
 
 		gd_printf("{\"bench\":\"vm-blk-guest\",\"rw\":\"%s\",\"bs\":%llu,\"qd\":%u,"
-			  "\"poll\":%d,\"secs\":%llu,\"iops\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,"
+			  "\"poll\":%d,\"wait\":\"%s\",\"secs\":%llu,\"iops\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,"
 			  "\"ios\":%llu,\"errors\":%llu,\"irqs\":%llu,\"kicks\":%llu,"
 			  "\"notifies\":%llu,\"waits\":%llu,\"event_idx\":%d,\"indirect\":%d}\n",
 			  write ? "randwrite" : "randread", (unsigned long long)bs, qd, poll,
+			  poll ? "none" : spin ? "spin" : "halt",
 			  (unsigned long long)(a[3].val ? a[3].val : 1),
 			  (unsigned long long)(ns ? ios * 1000000000ull / ns : 0),
 			  (unsigned long long)(gd_cycles_to_ns(gd_hist_pct(&bench_hist, 50)) / 1000),

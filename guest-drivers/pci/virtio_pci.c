@@ -222,6 +222,12 @@ static void vp_irq_wait(struct gd_virtio_transport *t, unsigned int q, u64 seen)
 
 	if (vec < 0)
 		return;
+	if (to_vpci(t)->irq_spin) {
+		/* The count-only vector's CPL0 path bumps the count; we watch it. */
+		while (gd_irq_count((unsigned int)vec) == seen)
+			gd_cpu_relax();
+		return;
+	}
 	/*
 	 * Interrupts are off here (guestlet's CPL3 default): one that arrived
 	 * after the caller read @seen is pending in the LAPIC and ends the

@@ -125,6 +125,15 @@ gblk_suite() {
 		done
 	done
 
+	# interrupt mode watched from CPL3 with interrupts on (no halt)
+	run 'blk-bench rw=randwrite qd=4 secs=1 poll=0 wait=spin'
+	if [ "$rc" = 0 ] && grep -q '"poll":0,"wait":"spin"' "$tmp/out" &&
+	   [ "$(json_num errors)" = 0 ] && [ "$(json_num irqs)" -gt 0 ]; then
+		echo "ok: $name: blk-bench wait=spin: iops $(json_num iops), $(json_num irqs) interrupts"
+	else
+		fail "$name: blk-bench wait=spin"
+	fi
+
 	# --- vmm's old notification paths: kicks as MMIO exits, interrupts from vmm ---
 	for fl in --no-ioeventfd --no-irqfd; do
 		if ! "$VMM" --help 2>&1 | grep -q -- "$fl"; then

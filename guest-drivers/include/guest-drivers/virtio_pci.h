@@ -10,7 +10,8 @@
  * count-only CPU vector (gd_irq_alloc_vector(NULL, NULL)), so the CPL0 side
  * of an interrupt is 7 instructions; irq_count() is gd_irq_count() of the
  * queue's vector and irq_wait() halts in gd_wait_for_irq() (call with
- * interrupts disabled, as guestlet's CPL3 code runs).
+ * interrupts disabled, as guestlet's CPL3 code runs), or, with irq_spin set
+ * and interrupts enabled, spins until the count moves.
  */
 #ifndef GUEST_DRIVERS_VIRTIO_PCI_H
 #define GUEST_DRIVERS_VIRTIO_PCI_H
@@ -42,6 +43,12 @@ struct gd_vpci {
 	int cpu_vector[GD_VPCI_MAX_VECTORS];	/* per MSI-X entry, -1 none */
 	u16 queue_vector[GD_VPCI_MAX_QUEUES];	/* MSI-X entry per queue */
 	volatile le16 *queue_notify[GD_VPCI_MAX_QUEUES];
+	/*
+	 * irq_wait() spins at CPL3 watching gd_irq_count() instead of halting
+	 * through the CPL0 door.  Only with interrupts enabled (gd_irq_enable),
+	 * or the count never moves.
+	 */
+	bool irq_spin;
 };
 
 /*
