@@ -51,3 +51,10 @@ PROGS += vhost-user-blk
 vhost-user-blk-objs += vhost-user/blk/main.o
 vhost-user-blk-libs := vublk-server vublk vhost-user virtio
 vhost-user-blk-ldlibs := $(VUBLK_LDLIBS) -lpthread
+
+# blk_server against hostile front-ends (SECURITY.md 10, 12-17), read-only,
+# FLUSH, socketpair mode; also the client the vublk_*.sh integration tests
+# run against build/vhost-user-blk (case 19 included).
+TESTS += blk_server_hostile
+blk_server_hostile-libs := vublk-server vublk vhost-user virtio
+blk_server_hostile-ldlibs := $(VUBLK_LDLIBS) -lpthread
