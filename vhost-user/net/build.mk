@@ -65,3 +65,7 @@ net_vun_sec11-libs := virtio-user vhost-user virtio
 # front-end on one socket, a good guest forwarding on the other).
 TESTS += net_vun_sec12
 net_vun_sec12-libs := virtio-user vhost-user virtio
+
+# The program with a kernel tap in a namespace, kick-driven, end to end.
+TESTS += net_vun_tap
+net_vun_tap-libs := virtio-user vhost-user virtio
