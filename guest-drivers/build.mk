@@ -82,3 +82,9 @@ vioblk-libs := virtio-user vhost-user virtio
 # The blk driver against the device side of the ring, in one process.
 TESTS += gd_blk
 gd_blk-libs := virtio-user vhost-user virtio
+
+# The blk driver against a hostile device (libFuzzer; the harness is its own
+# platform shim).  Seeds in tests/fuzz/corpus/gd_blk_dev/.
+FUZZERS += gd_blk_dev
+gd_blk_dev-fuzz-srcs := tests/fuzz/gd_blk.c guest-drivers/virtio/core.c \
+	guest-drivers/virtio/blk.c virtio/vq_drv.c
