@@ -185,29 +185,6 @@ static void done_cb(void *opaque, u16 head, u32 len, void *cookie)
 		q->used[q->nused++] = (struct vq_used){ head, len };
 }
 
-/* Publish q->used[] with one used->idx store, signal the guest once. */
-static void publish(struct bs_queue *q)
-{
-	struct vhu_vq *hv = q->hv;
-	unsigned int i, n = q->nused;
-
-	if (!n)
-		return;
-	q->nused = 0;
-	for (i = 0; i < n; i++)
-		vhu_vq_inflight_pre_put(hv, q->used[i].head);
-	if (vq_push_batch(&q->vq, q->used, n))
-		return;		/* not started: cannot happen on this thread */
-	for (i = 0; i < n; i++)
-		vhu_vq_inflight_post_put(hv, q->used[i].head);
-	vhu_vq_inflight_set_used_idx(hv, q->vq.used_idx);
-	cnt_add(&q->c.completions, n);
-	if (vq_should_notify(&q->vq) && hv->call_fd >= 0) {
-		fd_signal(hv->call_fd);
-		cnt_add(&q->c.calls, 1);
-	}
-}
-
 static void sync_engine_stats(struct bs_queue *q)
 {
 	struct blk_queue_stats st;
@@ -222,15 +199,38 @@ static void sync_engine_stats(struct bs_queue *q)
 	q->blk_last = st;
 }
 
+/* Publish q->used[] with one used->idx store, signal the guest once. */
+static void publish(struct bs_queue *q)
+{
+	struct vhu_vq *hv = q->hv;
+	unsigned int i, n = q->nused;
+
+	if (!n)
+		return;
+	q->nused = 0;
+	/* Counters first: whoever sees the completion sees them counted. */
+	sync_engine_stats(q);
+	cnt_add(&q->c.completions, n);
+	for (i = 0; i < n; i++)
+		vhu_vq_inflight_pre_put(hv, q->used[i].head);
+	if (vq_push_batch(&q->vq, q->used, n))
+		return;		/* not started: cannot happen on this thread */
+	for (i = 0; i < n; i++)
+		vhu_vq_inflight_post_put(hv, q->used[i].head);
+	vhu_vq_inflight_set_used_idx(hv, q->vq.used_idx);
+	if (vq_should_notify(&q->vq) && hv->call_fd >= 0) {
+		fd_signal(hv->call_fd);
+		cnt_add(&q->c.calls, 1);
+	}
+}
+
 /* Reap finished requests and publish them; returns how many. */
 static int reap(struct bs_queue *q)
 {
 	int n = blk_queue_complete(q->bq, done_cb, q);
 
-	if (n > 0) {
+	if (n > 0)
 		publish(q);
-		sync_engine_stats(q);
-	}
 	return n > 0 ? n : 0;
 }
 
@@ -352,7 +352,6 @@ static void park_broken(struct bs_queue *q, int ep)
 	if (blk_queue_inflight(q->bq)) {
 		blk_queue_drain(q->bq, done_cb, q);
 		publish(q);
-		sync_engine_stats(q);
 	}
 	if (q->hv->kick_fd >= 0)
 		epoll_ctl(ep, EPOLL_CTL_DEL, q->hv->kick_fd, NULL);
