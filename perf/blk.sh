@@ -32,22 +32,30 @@
 #   {"bench":"blk","target":"host-fio|qsd|vhost-user-blk","engine":"io_uring|
 #    libaio|sync|-","file":"shm|disk","rw":"randread|randwrite","bs":4096,
 #    "qd":N,"iops":N,"p50_us":N,"p99_us":N,"secs":N,"config":"...",
-#    "be_cpu":X}                    be_cpu: back-end CPU time / wall time
+#    "be_cpu":X,"drv_cpu":X,...}
+# be_cpu: CPU time of every thread of the back-end process (io_uring io-wq
+# workers included) / wall time; drv_cpu: the same for vioblk, or fio's
+# usr+sys for host-fio; kicks/irqs: vioblk's notification counts.  With
+# BLK_REPS=N each point runs N times and the run with the median IOPS is
+# reported (plus "iops_runs":[...]); other load on the machine shows up as
+# spread there, and the load average is noted at the start.
 # then a ratio table (lines starting with '#'): vhost-user-blk / qsd (target
 # >= 1.5 at QD32) and vhost-user-blk / host-fio (target >= 0.9), each marked
 # met or missed.  Rows for build/vhost-user-blk are skipped with a note when
 # it is not built.  Notes go to stderr.
 #
-# env: BUILD (build), BLK_SECS (5), BLK_SIZE_MB (1024), BLK_FILES ("shm disk"),
+# env: BUILD (build), BLK_SECS (5), BLK_SIZE_MB (1024), BLK_REPS (1),
+#      BLK_FILES ("shm disk"),
 #      BLK_RWS ("randread randwrite"), BLK_QDS ("1 32"),
 #      BLK_ENGINES ("io_uring libaio sync"), BLK_TARGETS ("host-fio qsd
 #      vhost-user-blk"), BLK_SHM_DIR (/dev/shm), BLK_DISK_DIR (/var/tmp),
 #      BLK_CPU_BACKEND (1), BLK_CPU_DRIVER (0), BLK_VIOBLK_ARGS, BLK_VUB_ARGS.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=$(realpath "${BUILD:-build}")
 SECS=${BLK_SECS:-5}
 SIZE_MB=${BLK_SIZE_MB:-1024}
+REPS=${BLK_REPS:-1}
 FILES=${BLK_FILES:-shm disk}
 RWS=${BLK_RWS:-randread randwrite}
 QDS=${BLK_QDS:-1 32}
@@ -66,6 +74,7 @@ note() { echo "# $*" >&2; }
 die() { echo "bench-blk: $*" >&2; exit 1; }
 
 [[ $SECS =~ ^[1-9][0-9]*$ ]] || die "BLK_SECS must be a positive integer, not '$SECS'"
+[[ $REPS =~ ^[1-9][0-9]*$ ]] || die "BLK_REPS must be a positive integer, not '$REPS'"
 [[ $SIZE_MB =~ ^[1-9][0-9]*$ ]] || die "BLK_SIZE_MB must be a positive integer, not '$SIZE_MB'"
 [ -x "$VIOBLK" ] || die "missing $VIOBLK (run make)"
 command -v fio >/dev/null || die "fio not installed (scripts/deps.sh)"
@@ -80,6 +89,7 @@ sock=$tmp/sock
 be_pid=
 declare -A IMG=() RES=()
 
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	if [ -n "$be_pid" ]; then
 		kill "$be_pid" 2>/dev/null
@@ -115,7 +125,7 @@ prepare() {
 	fi
 	# Sequential 1 MiB writes of fio's (non-zero, incompressible) buffers.
 	if ! fio --name=fill --filename="$img" --rw=write --bs=1M --size="${SIZE_MB}M" \
-		--ioengine=psync --direct=$([ "$f" = disk ] && echo 1 || echo 0) \
+		--ioengine=psync --direct="$([ "$f" = disk ] && echo 1 || echo 0)" \
 		--end_fsync=1 --output=/dev/null >"$tmp/fill.log" 2>&1; then
 		sed 's/^/  | /' "$tmp/fill.log" >&2
 		note "$f: cannot fill $img: skipped"
@@ -188,43 +198,42 @@ stop_backend() {
 # json_num FILE KEY: the number after "KEY": in FILE.
 json_num() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1" | head -n 1; }
 
-emit() {	# target engine file rw qd iops p50 p99 [extra json]
-	printf '{"bench":"blk","target":"%s","engine":"%s","file":"%s","rw":"%s","bs":4096,"qd":%s,"iops":%s,"p50_us":%s,"p99_us":%s,"secs":%s,"config":"%s"%s}\n' \
-		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$SECS" "$CONFIG" "${9:-}"
-	RES["$1|$2|$3|$4|$5"]=$6
-}
-
-run_fio() {	# file rw qd
-	local f=$1 rw=$2 qd=$3 direct out iops p50 p99
+# measure_fio FILE RW QD: one fio run; sets M (iops p50 p99 extra-json).
+measure_fio() {
+	local f=$1 rw=$2 qd=$3 direct out w
 	direct=$([ "$f" = disk ] && echo 1 || echo 0)
 	CONFIG="io_uring,fixedbufs,registerfiles,direct=$direct,numjobs=1"
-	out=$(taskset -c "$CPU_D" timeout -k 5 $((SECS + 60)) fio --name=blk \
+	if ! out=$(taskset -c "$CPU_D" timeout -k 5 $((SECS + 60)) fio --name=blk \
 		--filename="${IMG[$f]}" --size="${SIZE_MB}M" --ioengine=io_uring \
 		--fixedbufs --registerfiles --direct="$direct" --rw="$rw" --bs=4096 \
 		--iodepth="$qd" --numjobs=1 --time_based --runtime="$SECS" \
 		--norandommap --randrepeat=0 --lat_percentiles=1 --clat_percentiles=0 \
-		--output-format=terse --terse-version=3 2>"$tmp/fio.err")
-	if [ $? -ne 0 ] || [ -z "$out" ]; then
+		--output-format=terse --terse-version=3 2>"$tmp/fio.err") || [ -z "$out" ]; then
 		note "host-fio $f $rw qd$qd failed:"
 		sed 's/^/  | /' "$tmp/fio.err" >&2
-		return
+		return 1
 	fi
 	# Terse v3: read iops $8, read lat p50 $24, p99 $30; write iops $49,
-	# p50 $65, p99 $71 (percentile fields are "50.000000%=N", in us).
-	read -r iops p50 p99 < <(echo "$out" | awk -F';' -v w=$([ "$rw" = randwrite ] && echo 41 || echo 0) '
+	# p50 $65, p99 $71 (percentile fields are "50.000000%=N", in us);
+	# usr% $88, sys% $89 of the job.
+	w=$([ "$rw" = randwrite ] && echo 41 || echo 0)
+	M=$(echo "$out" | awk -F';' -v w="$w" '
 		function pv(s) { sub(/.*=/, "", s); return s }
-		{ printf "%d %s %s\n", $(8 + w), pv($(24 + w)), pv($(30 + w)) }')
-	emit host-fio - "$f" "$rw" "$qd" "$iops" "$p50" "$p99"
+		{ printf "%d %s %s ,\"drv_cpu\":%.2f\n", $(8 + w), pv($(24 + w)), pv($(30 + w)),
+			($88 + $89) / 100 }')
 }
 
-run_vioblk() {	# target engine file rw qd
-	local target=$1 engine=$2 f=$3 rw=$4 qd=$5 t0 t1 rc cpu
-	start_backend "$target" "$engine" "$f" || return
+# measure_vioblk TARGET ENGINE FILE RW QD: one vioblk run against a freshly
+# started back-end; sets M (iops p50 p99 extra-json).
+measure_vioblk() {
+	local target=$1 engine=$2 f=$3 rw=$4 qd=$5 t0 t1 rc cpu dcpu
+	start_backend "$target" "$engine" "$f" || return 1
 	t0=$(cpu_ticks "$be_pid")
+	# bash's time keyword: vioblk's own user + system CPU seconds.
 	# shellcheck disable=SC2086
-	taskset -c "$CPU_D" timeout -k 5 $((SECS + 60)) "$VIOBLK" --socket "$sock" "$rw" \
-		--bs 4096 --qd "$qd" --secs "$SECS" ${BLK_VIOBLK_ARGS:-} \
-		</dev/null >"$tmp/drv.out" 2>"$tmp/drv.err"
+	{ TIMEFORMAT='%U %S'; time taskset -c "$CPU_D" timeout -k 5 $((SECS + 60)) \
+		"$VIOBLK" --socket "$sock" "$rw" --bs 4096 --qd "$qd" --secs "$SECS" \
+		${BLK_VIOBLK_ARGS:-} </dev/null >"$tmp/drv.out" 2>"$tmp/drv.err"; } 2>"$tmp/drv.time"
 	rc=$?
 	t1=$(cpu_ticks "$be_pid")
 	if ! kill -0 "$be_pid" 2>/dev/null; then
@@ -236,13 +245,37 @@ run_vioblk() {	# target engine file rw qd
 	   [ "$(json_num "$tmp/drv.out" errors)" != 0 ]; then
 		note "$target $engine $f $rw qd$qd: vioblk failed (exit $rc):"
 		sed 's/^/  | /' "$tmp/drv.out" "$tmp/drv.err" >&2
-		return
+		return 1
 	fi
 	cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v s="$SECS" 'BEGIN { printf "%.2f", t / hz / s }')
-	emit "$target" "$engine" "$f" "$rw" "$qd" \
-		"$(json_num "$tmp/drv.out" iops | cut -d. -f1)" \
-		"$(json_num "$tmp/drv.out" p50_us)" "$(json_num "$tmp/drv.out" p99_us)" \
-		",\"be_cpu\":$cpu,\"kicks\":$(json_num "$tmp/drv.out" kicks),\"irqs\":$(json_num "$tmp/drv.out" irqs)"
+	dcpu=$(awk -v s="$SECS" '{ printf "%.2f", ($1 + $2) / s }' "$tmp/drv.time")
+	M="$(json_num "$tmp/drv.out" iops | cut -d. -f1) $(json_num "$tmp/drv.out" p50_us)"
+	M="$M $(json_num "$tmp/drv.out" p99_us) ,\"be_cpu\":$cpu,\"drv_cpu\":$dcpu"
+	M="$M,\"kicks\":$(json_num "$tmp/drv.out" kicks),\"irqs\":$(json_num "$tmp/drv.out" irqs)"
+}
+
+# point TARGET ENGINE FILE RW QD: REPS runs, the one with the median IOPS
+# is reported (all IOPS values in "iops_runs" when REPS > 1).
+point() {
+	local target=$1 engine=$2 f=$3 rw=$4 qd=$5 r runs=() pick all
+	for ((r = 0; r < REPS; r++)); do
+		M=
+		if [ "$target" = host-fio ]; then
+			measure_fio "$f" "$rw" "$qd" || continue
+		else
+			measure_vioblk "$target" "$engine" "$f" "$rw" "$qd" || continue
+		fi
+		runs+=("$M")
+	done
+	[ ${#runs[@]} -gt 0 ] || return
+	pick=$(printf '%s\n' "${runs[@]}" | sort -n -k1,1 | sed -n "$(((${#runs[@]} + 1) / 2))p")
+	all=$(printf '%s\n' "${runs[@]}" | cut -d' ' -f1 | paste -sd,)
+	# shellcheck disable=SC2086 # fields on purpose
+	set -- $pick
+	[ "$REPS" -gt 1 ] && set -- "$1" "$2" "$3" "$4,\"iops_runs\":[$all]"
+	printf '{"bench":"blk","target":"%s","engine":"%s","file":"%s","rw":"%s","bs":4096,"qd":%s,"iops":%s,"p50_us":%s,"p99_us":%s,"secs":%s,"config":"%s"%s}\n' \
+		"$target" "$engine" "$f" "$rw" "$qd" "$1" "$2" "$3" "$SECS" "$CONFIG" "$4"
+	RES["$target|$engine|$f|$rw|$qd"]=$1
 }
 
 has_target() { [[ " $TARGETS " == *" $1 "* ]]; }
@@ -252,6 +285,8 @@ if has_target vhost-user-blk && [ ! -x "$VUB" ]; then
 	TARGETS=${TARGETS/vhost-user-blk/}
 fi
 
+note "load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs before the run" \
+	"(anything else running skews the numbers)"
 ready=""
 for f in $FILES; do
 	case $f in
@@ -265,11 +300,11 @@ done
 for f in $ready; do
 	for rw in $RWS; do
 		for qd in $QDS; do
-			has_target host-fio && run_fio "$f" "$rw" "$qd"
-			has_target qsd && run_vioblk qsd - "$f" "$rw" "$qd"
+			has_target host-fio && point host-fio - "$f" "$rw" "$qd"
+			has_target qsd && point qsd - "$f" "$rw" "$qd"
 			if has_target vhost-user-blk; then
 				for e in $ENGINES; do
-					run_vioblk vhost-user-blk "$e" "$f" "$rw" "$qd"
+					point vhost-user-blk "$e" "$f" "$rw" "$qd"
 				done
 			fi
 		done
