@@ -34,7 +34,9 @@
 #    "qd":N,"iops":N,"p50_us":N,"p99_us":N,"secs":N,"config":"...",
 #    "be_cpu":X,"drv_cpu":X,...}
 # be_cpu: CPU time of every thread of the back-end process (io_uring io-wq
-# workers included) / wall time; drv_cpu: the same for vioblk, or fio's
+# workers included) / wall time; be_us_per_io: that CPU time per request
+# (what one dedicated core would sustain, less sensitive to other load than
+# IOPS); drv_cpu: the same for vioblk, or fio's
 # usr+sys for host-fio; kicks/irqs: vioblk's notification counts.  With
 # BLK_REPS=N each point runs N times and the run with the median IOPS is
 # reported (plus "iops_runs":[...]); other load on the machine shows up as
@@ -247,7 +249,8 @@ measure_vioblk() {
 		sed 's/^/  | /' "$tmp/drv.out" "$tmp/drv.err" >&2
 		return 1
 	fi
-	cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v s="$SECS" 'BEGIN { printf "%.2f", t / hz / s }')
+	cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v s="$SECS" -v n="$(json_num "$tmp/drv.out" ios)" \
+		'BEGIN { printf "%.2f,\"be_us_per_io\":%.2f", t / hz / s, n ? t / hz / n * 1e6 : 0 }')
 	dcpu=$(awk -v s="$SECS" '{ printf "%.2f", ($1 + $2) / s }' "$tmp/drv.time")
 	M="$(json_num "$tmp/drv.out" iops | cut -d. -f1) $(json_num "$tmp/drv.out" p50_us)"
 	M="$M $(json_num "$tmp/drv.out" p99_us) ,\"be_cpu\":$cpu,\"drv_cpu\":$dcpu"
