@@ -22,6 +22,8 @@
 #define VERIFY_BS	4096u
 #define VERIFY_MAX_BLOCKS (1u << 18)	/* 1 GiB of 4 KiB blocks */
 #define MAX_QD		256
+#define STALL_SECS	10		/* no completion this long: give up */
+#define TICK_COUNT	6250000		/* watchdog tick: 100 ms on KVM's 1 GHz bus */
 
 /* --- arguments: key=value words --------------------------------------------- */
 
@@ -150,6 +152,41 @@ static struct gl_blk *blk_get(const char *cmd, u64 dev)
 		       g->vpci.t.ops->get_status(&g->vpci.t));
 	g->ready = true;
 	return g;
+}
+
+/*
+ * A periodic LAPIC timer on a count-only vector while a blk loop runs, so a
+ * halted wait ends now and then even if the device never interrupts again
+ * (a back-end that died without the VMM noticing).
+ */
+static void watchdog_start(void)
+{
+	static int vec = -1;
+
+	if (vec < 0)
+		vec = gd_irq_alloc_vector(NULL, NULL);
+	if (vec >= 0) {
+		gd_lapic_enable();
+		gd_lapic_timer_periodic((unsigned int)vec, TICK_COUNT);
+	}
+}
+
+static void watchdog_stop(void)
+{
+	gd_lapic_timer_stop();
+}
+
+/* Nothing completed for STALL_SECS with requests in flight: say so and exit 1. */
+static void stall_check(const char *cmd, struct gl_blk *g, u64 last_progress)
+{
+	u64 limit = (u64)gd_cycles_khz() * 1000 * STALL_SECS;
+
+	if (!g->blk.inflight || !limit || gd_cycles() - last_progress < limit)
+		return;
+	watchdog_stop();
+	gd_die(1, "%s: no completion for %u s with %u request%s in flight (device status "
+	       "0x%02x): the back-end stopped answering", cmd, STALL_SECS, g->blk.inflight,
+	       g->blk.inflight == 1 ? "" : "s", g->vpci.t.ops->get_status(&g->vpci.t));
 }
 
 static void *dma_or_die(const char *cmd, size_t n)
@@ -290,7 +327,7 @@ static void cmd_blk_verify(const char *args, size_t len)
 	struct vreq *freel[MAX_QD];
 	struct gd_blk_done done[MAX_QD];
 	struct gl_blk *g;
-	u64 nblocks, deadline, mismatches = 0, verified = 0, seed = gd_cycles();
+	u64 nblocks, deadline, mismatches = 0, verified = 0, seed = gd_cycles(), progress;
 	unsigned int qd, passes = 0;
 	u32 *want;
 
@@ -316,6 +353,7 @@ static void cmd_blk_verify(const char *args, size_t len)
 		reqs[i].buf = dma_or_die("blk-verify", VERIFY_BS);
 	gd_blk_set_poll(&g->blk, true);
 	deadline = gd_time_ns() + a[0].val * 1000000000ull;
+	progress = gd_cycles();
 	do {
 		for (int pass = 0; pass < 2; pass++) {
 			bool write = pass == 0;
@@ -346,10 +384,19 @@ static void cmd_blk_verify(const char *args, size_t len)
 						gd_die(1, "blk-verify: submit failed");
 				}
 				gd_blk_kick(&g->blk);
-				while (!(n = gd_blk_reap(&g->blk, done, qd)))
+				for (u64 spins = 1; !(n = gd_blk_reap(&g->blk, done, qd)); spins++) {
+					if (!(spins & 0xfffff)) {
+						if (gd_blk_check(&g->blk)) {
+							n = -EIO;
+							break;
+						}
+						stall_check("blk-verify", g, progress);
+					}
 					gd_cpu_relax();
+				}
+				progress = gd_cycles();
 				if (n < 0)
-					gd_die(1, "blk-verify: device failed (status 0x%x)",
+					gd_die(1, "blk-verify: device failed (status 0x%02x)",
 					       g->vpci.t.ops->get_status(&g->vpci.t));
 				for (int i = 0; i < n; i++) {
 					struct vreq *r = done[i].cookie;
@@ -409,8 +456,8 @@ static void cmd_blk_bench(const char *args, size_t len)
 	static struct vreq reqs[MAX_QD];
 	struct gd_blk_done done[MAX_QD];
 	struct gl_blk *g;
-	bool write, poll, spin = false;
-	u64 bs, nblocks, ios = 0, errors = 0, t0, t1, deadline, irq0, rng;
+	bool write, poll, spin = false, waited = false;
+	u64 bs, nblocks, ios = 0, errors = 0, t0, t1, deadline, irq0, rng, spins = 0, progress;
 	unsigned int qd;
 
 	parse_args("blk-bench", args, len, a, ARRAY_SIZE(a));
@@ -452,6 +499,8 @@ static void cmd_blk_bench(const char *args, size_t len)
 	rng = gd_cycles() | 1;
 	irq0 = gd_blk_irq_count(&g->blk);
 	g->blk.kicks = g->blk.notifies = g->blk.waits = 0;
+	if (!poll)
+		watchdog_start();
 	if (spin && !poll) {
 		/* interrupts on at CPL3 for the run; waits watch the count */
 		gd_irq_enable();
@@ -475,18 +524,32 @@ static void cmd_blk_bench(const char *args, size_t len)
 			gd_die(1, "blk-bench: submit failed");
 	}
 	gd_blk_kick(&g->blk);
+	progress = gd_cycles();
 	for (;;) {
 		int n = gd_blk_reap(&g->blk, done, qd);
 		u64 now;
 		bool more;
 
 		if (n == 0) {
-			if (!poll && gd_blk_wait(&g->blk))
+			/*
+			 * Nothing completed: now and then while polling, and after
+			 * every wait that ended without a completion (a config
+			 * interrupt, or spurious), ask whether the device broke.
+			 */
+			if ((waited || !(++spins & 0xfffff)) && gd_blk_check(&g->blk))
+				n = -EIO;
+			else if (waited || !(spins & 0xfffff))
+				stall_check("blk-bench", g, progress);
+			if (n == 0 && !poll && gd_blk_wait(&g->blk))
 				gd_die(1, "blk-bench: wait failed");
-			continue;
+			waited = !poll;
+			if (n == 0)
+				continue;
 		}
+		waited = false;
+		progress = gd_cycles();
 		if (n < 0)
-			gd_die(1, "blk-bench: device failed (status 0x%x)",
+			gd_die(1, "blk-bench: device failed (status 0x%02x)",
 			       g->vpci.t.ops->get_status(&g->vpci.t));
 		now = gd_cycles();
 		more = now < deadline;
@@ -513,6 +576,8 @@ static void cmd_blk_bench(const char *args, size_t len)
 			break;
 	}
 	t1 = gd_cycles();
+	if (!poll)
+		watchdog_stop();
 	if (g->vpci.irq_spin) {
 		g->vpci.irq_spin = false;
 		gd_irq_disable();

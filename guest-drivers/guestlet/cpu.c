@@ -314,6 +314,11 @@ _Static_assert(GD_LAPIC_BASE + LAPIC_EOI == GL_LAPIC_EOI, "entry.S EOI address")
 #define LAPIC_SVR	0x0f0
 #define LAPIC_ICR_LO	0x300
 #define LAPIC_ICR_HI	0x310
+#define LAPIC_LVT_TIMER	0x320
+#define LAPIC_TIMER_INIT	0x380
+#define LAPIC_TIMER_DIV	0x3e0
+#define LAPIC_LVT_MASKED	(1U << 16)
+#define LAPIC_LVT_PERIODIC	(1U << 17)
 #define LAPIC_SVR_ENABLE	0x100
 #define LAPIC_ICR_SELF		(1U << 18)
 
@@ -336,6 +341,19 @@ u32 gd_lapic_id(void)
 void gd_lapic_eoi(void)
 {
 	gd_mmio_write32(gl_lapic(LAPIC_EOI), 0);
+}
+
+void gd_lapic_timer_periodic(unsigned int vector, u32 count)
+{
+	gd_mmio_write32(gl_lapic(LAPIC_TIMER_DIV), 0x3);	/* divide by 16 */
+	gd_mmio_write32(gl_lapic(LAPIC_LVT_TIMER), LAPIC_LVT_PERIODIC | (vector & 0xff));
+	gd_mmio_write32(gl_lapic(LAPIC_TIMER_INIT), count);
+}
+
+void gd_lapic_timer_stop(void)
+{
+	gd_mmio_write32(gl_lapic(LAPIC_LVT_TIMER), LAPIC_LVT_MASKED);
+	gd_mmio_write32(gl_lapic(LAPIC_TIMER_INIT), 0);
 }
 
 void gd_lapic_self_ipi(unsigned int vector)

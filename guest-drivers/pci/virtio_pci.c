@@ -21,6 +21,7 @@
 
 #define RESET_SPINS	1000	/* reads; each is an exit to the VMM */
 #define GEN_RETRIES	16
+#define SPIN_WAIT_MS	100	/* irq_spin waits end after this at the latest */
 
 #define CC(field) (&v->common->field)
 
@@ -61,6 +62,14 @@ static void vp_set_status(struct gd_virtio_transport *t, u8 s)
 	struct gd_vpci *v = to_vpci(t);
 
 	gd_mmio_write8(CC(device_status), s);
+	if (s == VIRTIO_CONFIG_S_ACKNOWLEDGE && v->nr_vectors) {
+		/*
+		 * Config changes (NEEDS_RESET above all) on MSI-X entry 0, so a
+		 * driver halted waiting for a queue interrupt wakes up when the
+		 * device breaks.  A reset forgot it; set it on every (re)start.
+		 */
+		gd_mmio_write16(CC(msix_config), cpu_to_le16(0));
+	}
 	if (s)
 		return;
 	/* A reset is complete when the status reads back 0 (4.1.4.3.2). */
@@ -223,8 +232,19 @@ static void vp_irq_wait(struct gd_virtio_transport *t, unsigned int q, u64 seen)
 	if (vec < 0)
 		return;
 	if (to_vpci(t)->irq_spin) {
-		/* The count-only vector's CPL0 path bumps the count; we watch it. */
-		while (gd_irq_count((unsigned int)vec) == seen)
+		/*
+		 * The count-only vectors' CPL0 path bumps the counts; we watch
+		 * the queue's and the config vector (a device that breaks says
+		 * so there).
+		 */
+		int cvec = to_vpci(t)->cpu_vector[0];
+		u64 c0 = cvec >= 0 ? gd_irq_count((unsigned int)cvec) : 0;
+		u64 end = gd_cycles() + (u64)gd_cycles_khz() * SPIN_WAIT_MS;
+
+		/* ...and give up after a while so the caller can look around */
+		while (gd_irq_count((unsigned int)vec) == seen &&
+		       (cvec < 0 || gd_irq_count((unsigned int)cvec) == c0) &&
+		       gd_cycles() < end)
 			gd_cpu_relax();
 		return;
 	}

@@ -321,10 +321,17 @@ int gd_blk_wait(struct gd_blk *b)
 	return 0;
 }
 
+int gd_blk_check(struct gd_blk *b)
+{
+	if (!b->broken && gd_virtio_needs_reset(&b->vdev))
+		b->broken = true;
+	return b->broken ? -EIO : 0;
+}
+
 int gd_blk_sync(struct gd_blk *b, const struct gd_blk_io *io)
 {
 	struct gd_blk_done d;
-	u64 deadline = 0;
+	u64 deadline = 0, spins = 0;
 	int r;
 
 	if (b->inflight)
@@ -339,6 +346,8 @@ int gd_blk_sync(struct gd_blk *b, const struct gd_blk_io *io)
 			return r;
 		if (r == 1)
 			return d.status;
+		if ((++spins & 0xffff) == 0 && gd_blk_check(b))
+			return -EIO;
 		if (!b->poll && gd_blk_wait(b) == 0)
 			continue;
 		if (!deadline)

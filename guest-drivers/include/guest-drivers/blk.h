@@ -118,6 +118,13 @@ void gd_blk_set_poll(struct gd_blk *b, bool poll);
  */
 int gd_blk_wait(struct gd_blk *b);
 
+/*
+ * Ask the device whether it still works (reads the status: on PCI an exit
+ * to the VMM, so call it now and then, not per poll).  0, or -EIO and the
+ * driver marked broken if the device set NEEDS_RESET or went away.
+ */
+int gd_blk_check(struct gd_blk *b);
+
 /* Interrupts the request queue received so far (0 without interrupts). */
 u64 gd_blk_irq_count(struct gd_blk *b);
 

@@ -65,6 +65,15 @@ void gd_lapic_eoi(void);
 /* Send `vector` to this CPU (fixed delivery, self shorthand); for tests. */
 void gd_lapic_self_ipi(unsigned int vector);
 
+/*
+ * The LAPIC timer, periodic on `vector` every `count` ticks of the bus clock
+ * divided by 16 (KVM's bus runs at 1 GHz: count 6250000 is 100 ms), e.g. a
+ * watchdog tick that ends every gd_wait_for_irq() now and then.  Stop it
+ * before unregistering the vector.
+ */
+void gd_lapic_timer_periodic(unsigned int vector, u32 count);
+void gd_lapic_timer_stop(void);
+
 /* MSI address/data that deliver `vector` to this CPU, fixed, edge. */
 u64 gd_msi_address(void);
 u32 gd_msi_data(unsigned int vector);

@@ -1,0 +1,78 @@
+#!/bin/bash
+# SECURITY.md case 19 from the guest driver's side: the vhost-user-blk
+# back-end behind vmm --vhost-user is SIGKILLed while guestlet's blk-bench has
+# I/O in flight.  vmm must stay up and the guest must notice (the device
+# reports NEEDS_RESET, or, if vmm does not notice the back-end died, nothing
+# completes for 10 s) and exit 1 with a message; polling, halting on MSI-X
+# and spinning on the interrupt count alike.  No hang.
+set -u
+BUILD=${BUILD:-build}
+VMM=$BUILD/vmm
+GUEST=$BUILD/guestlet
+BE=$BUILD/vhost-user-blk
+for f in "$VMM" "$GUEST"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
+if ! (exec 3<>/dev/kvm) 2>/dev/null; then
+	echo "cannot open /dev/kvm read-write: guestlet needs KVM" >&2
+	exit 77
+fi
+if [ ! -x "$BE" ]; then
+	echo "$BE not built" >&2
+	exit 77
+fi
+if ! "$VMM" --help 2>&1 | grep -q -- '--vhost-user'; then
+	echo "this vmm has no --vhost-user option" >&2
+	exit 77
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vp-gdeath.XXXXXX")
+be_pid= vmm_pid=
+cleanup() {
+	local p
+	for p in $be_pid $vmm_pid; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fails=0
+truncate -s 16M "$tmp/img"
+
+for mode in "poll=1" "poll=0" "poll=0 wait=spin"; do
+	rm -f "$tmp/sock"
+	"$BE" --socket "$tmp/sock" --disk "$tmp/img" >"$tmp/be.log" 2>&1 </dev/null &
+	be_pid=$!
+	for _ in $(seq 1 100); do
+		[ -S "$tmp/sock" ] && break
+		sleep 0.1
+	done
+	timeout -k 5 60 "$VMM" --kernel "$GUEST" --vhost-user="$tmp/sock" \
+		--cmdline "blk-crc lba=0 n=8; blk-bench rw=randread qd=4 secs=50 $mode" \
+		>"$tmp/out" 2>"$tmp/err" </dev/null &
+	vmm_pid=$!
+	# The device works once blk-crc has printed; the bench starts right after.
+	for _ in $(seq 1 200); do
+		grep -q '^crc32=' "$tmp/out" && break
+		kill -0 "$vmm_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$be_pid"
+	wait "$be_pid" 2>/dev/null
+	be_pid=
+	wait "$vmm_pid"
+	rc=$?
+	vmm_pid=
+	if [ "$rc" = 1 ] && grep -q '^crc32=' "$tmp/out" &&
+	   grep -Eq '^guestlet: blk-bench: (device failed|no completion for 10 s)' "$tmp/out"; then
+		echo "ok: $mode: back-end killed mid-bench: exit 1, '$(tail -n 1 "$tmp/out")'"
+	else
+		echo "FAIL: $mode: back-end killed mid-bench: exit $rc, want 1"
+		sed 's/^/  | /' "$tmp/out" "$tmp/err"
+		fails=$((fails + 1))
+	fi
+done
+if [ $fails -ne 0 ]; then
+	echo "$fails check(s) failed"
+	exit 1
+fi
+echo "all guestlet back-end death checks passed"
