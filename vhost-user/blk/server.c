@@ -414,8 +414,13 @@ static void *queue_main(void *arg)
 		}
 		if (reap(q) > 0)
 			continue;
-		/* Kicks on; sleep only if no chain raced in meanwhile. */
-		if (vq_enable_notify(vq)) {
+		/*
+		 * Kicks on; sleep only if no chain raced in meanwhile.  With every
+		 * slot in flight (only a guest that re-queues heads it has not got
+		 * back can do that) chains waiting in the ring cannot be taken: sleep
+		 * on the completions alone rather than spin.
+		 */
+		if (vq_enable_notify(vq) && blk_queue_free_slots(q->bq)) {
 			vq_disable_notify(vq);
 			continue;
 		}
