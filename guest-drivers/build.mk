@@ -88,3 +88,7 @@ gd_blk-libs := virtio-user vhost-user virtio
 FUZZERS += gd_blk_dev
 gd_blk_dev-fuzz-srcs := tests/fuzz/gd_blk.c guest-drivers/virtio/core.c \
 	guest-drivers/virtio/blk.c virtio/vq_drv.c
+
+# The vhost-user transport against our back-end library on a thread.
+TESTS += gd_vu
+gd_vu-libs := virtio-user vhost-user virtio
