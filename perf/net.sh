@@ -12,8 +12,9 @@
 #             (no-rx=1, so nothing flows back);
 # to-driver:  net_null0 generates frames, the back-end puts them on the
 #             driver's RX ring, the driver receives.
-# Rates are the driver side's: the median of its per-second Tx-pps
-# (to-backend) or Rx-pps (to-driver) over a fixed window after a warm-up,
+# Rates are the driver side's: the median (NET_STAT=max: the best) of its
+# per-second Tx-pps (to-backend) or Rx-pps (to-driver) over a fixed window
+# after a warm-up,
 # identical for every back-end.  Rows whose program is not built are skipped
 # with a note.
 #
@@ -27,7 +28,8 @@
 # env: BUILD, NET_SIZES ("64 1500"), NET_SAMPLES (per-second samples kept, 5),
 #      NET_WARMUP (samples dropped first, 2), NET_DIRS ("to-backend to-driver"),
 #      NET_REPEAT (runs per row, 1; the best is kept: on a shared machine the
-#      best run is the one least disturbed),
+#      best run is the one least disturbed), NET_STAT (median: the median
+#      per-second rate of a run; max: its best second, for shared machines),
 #      NET_CPU_BACKEND (0),
 #      NET_CPU_DRIVER (1), VIONET_ARGS (extra vionet arguments).
 # vionet is run as:  vionet --socket SOCK --mode txonly --size N
@@ -42,6 +44,7 @@ net_lib_init
 SIZES=${NET_SIZES:-64 1500}
 SAMPLES=${NET_SAMPLES:-5}
 REPEAT=${NET_REPEAT:-1}
+STAT=${NET_STAT:-median}
 WARMUP=${NET_WARMUP:-2}
 CPU_B=${NET_CPU_BACKEND:-0}
 CPU_D=${NET_CPU_DRIVER:-1}
@@ -102,7 +105,7 @@ run_driver() {	# driver dir size
 			wait_blocks $((WARMUP + SAMPLES))
 			t1=$(date +%s.%N) b1=$(cpu_ticks "$bepid") d1=$(cpu_ticks "${NET_PIDS[drv]}")
 		fi
-		pps=$(net_pps drv $key "$WARMUP")
+		pps=$(net_pps drv $key "$WARMUP" "$STAT")
 		net_testpmd_stop drv
 		awk -v p="$pps" -v t0="${t0:-0}" -v t1="${t1:-0}" -v b="$(( ${b1:-0} - ${b0:-0} ))" \
 			-v d="$(( ${d1:-0} - ${d0:-0} ))" -v hz="$(getconf CLK_TCK)" 'BEGIN {

@@ -27,8 +27,9 @@
 #   net_fwd_stat NAME PORT FIELD print FIELD (RX-packets, TX-packets,
 #                                TX-dropped...) of "Forward statistics for
 #                                port PORT" printed at exit
-#   net_pps NAME rx|tx [SKIP]    median of the per-second Rx-pps / Tx-pps
-#                                samples of port 0, skipping the first SKIP
+#   net_pps NAME rx|tx [SKIP [median|max]]  median (or best) of the
+#                                per-second Rx-pps / Tx-pps samples of
+#                                port 0, skipping the first SKIP
 #   net_lib_cleanup              stop everything started, remove sockets/dirs
 #
 # Everything is killed by PID; nothing is matched by name.
@@ -145,10 +146,10 @@ net_fwd_stat() {	# NAME PORT FIELD
 		END { print v + 0 }'
 }
 
-net_pps() {	# NAME rx|tx [SKIP]
+net_pps() {	# NAME rx|tx [SKIP [median|max]]
 	local key=Rx-pps
 	[ "$2" = tx ] && key=Tx-pps
-	tr -d '\r' <"$NET_TMP/$1.log" | awk -v k="$key:" -v skip="${3:-2}" '
+	tr -d '\r' <"$NET_TMP/$1.log" | awk -v k="$key:" -v skip="${3:-2}" -v how="${4:-median}" '
 		/NIC statistics for port/ { inport = ($0 ~ /port 0 /) }
 		inport { for (i = 1; i < NF; i++) if ($i == k) s[n++] = $(i + 1) }
 		END {
@@ -156,7 +157,8 @@ net_pps() {	# NAME rx|tx [SKIP]
 			for (i = skip; i < n; i++) v[m++] = s[i]
 			if (!m) { print 0; exit }
 			for (i = 1; i < m; i++) for (j = i; j > 0 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-			print (m % 2) ? v[int(m / 2)] : (v[m / 2 - 1] + v[m / 2]) / 2
+			if (how == "max") print v[m - 1]
+			else print (m % 2) ? v[int(m / 2)] : (v[m / 2 - 1] + v[m / 2]) / 2
 		}'
 }
 
@@ -196,6 +198,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	expect() { [ "$2" = "$3" ] || { echo "FAIL: $1: got '$2', want '$3'"; bad=1; }; }
 	expect "median rx skipping 2" "$(net_pps fake rx 2)" 7.5
 	expect "median tx skipping 1" "$(net_pps fake tx 1)" 14
+	expect "best tx skipping 1" "$(net_pps fake tx 1 max)" 18
 	expect "latest RX-packets" "$(net_nic_stat fake RX-packets)" 60
 	expect "fwd port 0 TX-dropped" "$(net_fwd_stat fake 0 TX-dropped)" 33
 	expect "fwd port 1 RX-packets" "$(net_fwd_stat fake 1 RX-packets)" 44

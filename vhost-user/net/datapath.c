@@ -48,6 +48,27 @@ static void guest_error(struct vun_qp *qp, struct vq *vq, bool *logged,
 		qp->dev->path, qp->idx, which, vq_err_str(vq));
 }
 
+/*
+ * Warm the next @n avail entries of @v and the descriptors they name, which
+ * vq_pop() is about to read one after the other (each a cache miss on lines
+ * the driver's core wrote).  Hints only: nothing read here is used for any
+ * decision (vq_pop() reads and checks everything again), a bad head just
+ * prefetches some other descriptor, and prefetches never fault.  Call after
+ * vq_has_work() returned true (its barrier orders these loads after the
+ * avail->idx load).
+ */
+static inline void prefetch_chains(const struct vq *v, unsigned int n)
+{
+	u16 a = v->last_avail_idx;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u16 head = le16_to_cpu(READ_ONCE(v->avail->ring[(u16)(a + i) & v->mask]));
+
+		__builtin_prefetch(&v->desc[head & v->mask]);
+	}
+}
+
 /* A frame the guest got wrong: counted always, logged once per kind. */
 static void guest_drop(struct vun_qp *qp, enum net_drop e)
 {
@@ -79,6 +100,7 @@ static unsigned int do_tx(struct vun_qp *qp, struct vq_req *reqs)
 	want = (u16)(qp->txq.shadow_avail_idx - qp->txq.last_avail_idx);
 	if (want > NET_BURST)
 		want = NET_BURST;
+	prefetch_chains(&qp->txq, want);
 	nb = net_port_alloc(port, qp->port_q, pk, want);
 	if (!nb)
 		return 0;	/* back-pressure: the chains wait in the ring */
@@ -183,6 +205,12 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 		s->i = s->freed = 0;
 		if (!s->n)
 			return 0;
+	}
+	/* Most frames take one chain: warm as many as there are frames. */
+	if (vq_has_work(&qp->rxq)) {
+		unsigned int avail = (u16)(qp->rxq.shadow_avail_idx - qp->rxq.last_avail_idx);
+
+		prefetch_chains(&qp->rxq, avail < s->n - s->i ? avail : s->n - s->i);
 	}
 	while (s->i < s->n) {
 		struct net_pkt *pk = &s->pk[s->i];
