@@ -85,7 +85,9 @@ static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_flag = 1;
+	/* first signal: finish the run and report; second: stop waiting */
+	if (stop_flag < 2)
+		stop_flag++;
 }
 
 static void usage(FILE *f)
@@ -129,6 +131,9 @@ static void usage(FILE *f)
 "  {\"tool\":\"vioblk\",\"rw\":\"randread\",\"bs\":4096,\"qd\":32,\"secs\":5,"
 "\"iops\":N,\"p50_us\":N,\"p99_us\":N,\"ios\":N,\"poll\":0,\"irqs\":N,\"kicks\":N,...}\n"
 "  verify adds \"verified_blocks\":N,\"mismatches\":N.\n"
+"\n"
+"SIGINT/SIGTERM end a benchmark early (the JSON line is still printed); a\n"
+"second one stops waiting for the back-end.\n"
 "\n"
 "exit status: 0 ok; 1 verify mismatch, I/O error or device failure;\n"
 "  2 usage; 3 cannot connect (socket missing, nobody listening, bad\n"
@@ -327,14 +332,14 @@ static int reap_some(struct gd_blk *b, struct gd_blk_done *done, unsigned int ma
 		n = gd_blk_reap(b, done, max);
 		if (n)
 			return n;
-		if (stop_flag == 2)
+		if (stop_flag >= 2)
 			return -EINTR;
 		if (!poll) {
 			if (gd_blk_wait(b) < 0)
 				return -EIO;
-			if ((++spins & 63) == 0 && gd_virtio_needs_reset(&b->vdev))
+			if ((++spins & 63) == 0 && gd_blk_check(b))
 				return -EIO;
-		} else if ((++spins & 0xfffff) == 0 && gd_virtio_needs_reset(&b->vdev)) {
+		} else if ((++spins & 0xfffff) == 0 && gd_blk_check(b)) {
 			return -EIO;
 		}
 	}
@@ -383,7 +388,7 @@ static int run_bench(struct gd_blk *b, const struct opts *o, struct req *reqs,
 		n = reap_some(b, done, qd, o->poll);
 		if (n < 0) {
 			fprintf(stderr, "vioblk: device failed during the run%s\n",
-				stop_flag == 2 ? " (interrupted)" : "");
+				n == -EINTR ? " (interrupted twice)" : "");
 			free(done);
 			return EX_FAIL;
 		}
