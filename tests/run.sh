@@ -54,6 +54,7 @@ for t in "$BUILD"/tests/*; do
 done
 for t in tests/integration/*.sh; do
 	[ -f "$t" ] || continue
+	case $t in *_lib.sh|*/lib.sh) continue ;; esac	# sourced helpers, not tests
 	run_one "integration/$(basename "$t" .sh)" bash "$t"
 done
 for t in "$BUILD"/fuzz/*; do

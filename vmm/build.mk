@@ -9,10 +9,11 @@ vmmcore-objs += vmm/evloop.o
 vmmcore-objs += vmm/pci.o
 vmmcore-objs += vmm/virtio_pci.o
 vmmcore-objs += vmm/devices.o
+vmmcore-objs += vmm/disk_inproc.o
 
 PROGS += vmm
 vmm-objs += vmm/main.o
-vmm-libs := vmmcore vublk vhost-user kvm virtio
+vmm-libs := vmmcore vublk-server vublk vhost-user kvm virtio
 vmm-ldlibs := -luring -laio
 
 TESTS += vmm_options

@@ -17,18 +17,6 @@ static int create_vhost_user(struct vmm_device *dev, char *err, size_t errlen)
 	return ret;
 }
 
-/* TEMPORARY until the in-process server lands: keep the tree building. */
-static int vmm_disk_inproc_create(struct vmm_device *dev, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "--disk %s: in-process back-end not available", dev->opts->arg);
-	return -ENOSYS;
-}
-
-static void vmm_disk_inproc_destroy(struct vmm_device *dev)
-{
-	(void)dev;
-}
-
 int vmm_devices_create(struct vmm_devices *ds, struct vmm_virtio_host *host,
 		       const struct vmm_opts *o, char *err, size_t errlen)
 {
@@ -83,9 +71,13 @@ void vmm_devices_stats_json(struct vmm_devices *ds, FILE *f)
 		struct vmm_device *dev = &ds->dev[i];
 		struct vmm_virtio_stats *s = &dev->vdev.stats;
 
+		u64 kicks = 0, calls = 0;
+
+		if (dev->inproc)
+			vmm_disk_inproc_stats(dev, &kicks, &calls);
 		fprintf(f, "%s{\"name\":\"%s\",\"backend\":\"%s\",\"notify_exits\":%llu,"
 			"\"notify_ignored\":%llu,\"irq_vmm\":%llu,\"irq_masked\":%llu,"
-			"\"irqfd\":%s,\"ioeventfd\":%s,\"needs_reset\":%llu,\"status\":%u}",
+			"\"irqfd\":%s,\"ioeventfd\":%s,\"needs_reset\":%llu,\"status\":%u",
 			i ? "," : "", dev->name,
 			dev->opts->kind == VMM_DEV_DISK ? "inproc" : "vhost-user",
 			(unsigned long long)s->notify_exits, (unsigned long long)s->notify_ignored,
@@ -93,6 +85,11 @@ void vmm_devices_stats_json(struct vmm_devices *ds, FILE *f)
 			dev->vdev.host->use_irqfd ? "true" : "false",
 			dev->vdev.host->use_ioeventfd ? "true" : "false",
 			(unsigned long long)s->needs_reset, dev->vdev.status);
+		/* Only an in-process back-end can tell what it saw. */
+		if (dev->inproc)
+			fprintf(f, ",\"backend_kicks\":%llu,\"backend_calls\":%llu",
+				(unsigned long long)kicks, (unsigned long long)calls);
+		fputc('}', f);
 	}
 	fputc(']', f);
 }

@@ -33,4 +33,9 @@ void vmm_devices_destroy(struct vmm_devices *ds);
 /* ,"devices":[{...},...] for the --stats line */
 void vmm_devices_stats_json(struct vmm_devices *ds, FILE *f);
 
+/* disk_inproc.c: --disk, the vhost-user-blk server on vmm's own threads */
+int vmm_disk_inproc_create(struct vmm_device *dev, char *err, size_t errlen);
+void vmm_disk_inproc_destroy(struct vmm_device *dev);
+void vmm_disk_inproc_stats(struct vmm_device *dev, u64 *kicks, u64 *calls);
+
 #endif
