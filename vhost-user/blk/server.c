@@ -485,6 +485,12 @@ static int queue_start(struct vhu_dev *dev, struct vhu_vq *hv)
 		vq_stop(vq);
 		return -r;
 	}
+	{
+		char name[16];
+
+		snprintf(name, sizeof(name), "vublk-q%u", hv->idx);
+		pthread_setname_np(q->thread, name);	/* for top/perf; best effort */
+	}
 	q->running = true;
 	return 0;
 }
