@@ -10,6 +10,7 @@
  * writes bad values to the device and only reads back what it answers.
  */
 #include <linux/errno.h>
+#include <linux/pci_regs.h>
 #include <linux/virtio_ids.h>
 
 #include <guest-drivers/blk.h>
@@ -604,6 +605,63 @@ static void cmd_blk_bench(const char *args, size_t len)
 		gd_exit(1);
 }
 
+/* --- MSI-X masking: held pending while masked, delivered on unmask ----------------- */
+
+static void cmd_blk_msix_mask(const char *args, size_t len)
+{
+	struct arg a[] = { { .key = "dev", .max = MAX_DEVS - 1 } };
+	struct gd_blk_done d;
+	struct gl_blk *g;
+	struct gd_blk_io io;
+	volatile u32 *ctrl;
+	u64 irq0, irq_masked, t, limit;
+	u32 pba_off, pba;
+	u8 *buf;
+	int n;
+
+	parse_args("blk-msix-mask", args, len, a, ARRAY_SIZE(a));
+	g = blk_get("blk-msix-mask", a[0].val);
+	if (!g->vpci.msix_table || g->vpci.nr_vectors < 2)
+		gd_die(1, "blk-msix-mask: no MSI-X entry for the queue");
+	buf = dma_or_die("blk-msix-mask", 4096);
+	ctrl = g->vpci.msix_table + 4 * 1 + 3;	/* entry 1: the request queue */
+	pba_off = gd_pci_read32(&g->vpci.pci, g->vpci.msix_cap + PCI_MSIX_PBA);
+	limit = (u64)gd_cycles_khz() * 1000 * 5;	/* 5 s */
+
+	gd_blk_set_poll(&g->blk, false);	/* the device shall interrupt */
+	(void)vq_drv_enable_cb(&g->blk.rq.vq);
+	gd_mmio_write32(ctrl, 1);		/* mask */
+	irq0 = gd_blk_irq_count(&g->blk);
+	io = (struct gd_blk_io){ .type = VIRTIO_BLK_T_IN, .buf = buf, .len = 4096 };
+	if (gd_blk_submit(&g->blk, &io))
+		gd_die(1, "blk-msix-mask: submit failed");
+	gd_blk_kick(&g->blk);
+	/* the completion shows up in the used ring; no interrupt may come */
+	t = gd_cycles();
+	while (!(n = gd_blk_reap(&g->blk, &d, 1)) && gd_cycles() - t < limit)
+		gd_cpu_relax();
+	if (n != 1 || d.status != VIRTIO_BLK_S_OK)
+		gd_die(1, "blk-msix-mask: the request did not complete (%d)", n);
+	/* the back-end's signal reaches vmm, which must hold it pending: wait for the bit */
+	t = gd_cycles();
+	do {
+		volatile u32 *p = gd_mmio_map(gd_pci_bar_addr(&g->vpci.pci,
+					pba_off & PCI_MSIX_PBA_BIR, NULL) + (pba_off & PCI_MSIX_PBA_OFFSET));
+
+		pba = gd_mmio_read32(p);
+	} while (!(pba & 2) && gd_cycles() - t < limit);
+	irq_masked = gd_blk_irq_count(&g->blk) - irq0;
+	gd_irq_enable();			/* take it when it comes */
+	gd_mmio_write32(ctrl, 0);		/* unmask: the pending one is sent */
+	t = gd_cycles();
+	while (gd_blk_irq_count(&g->blk) == irq0 + irq_masked && gd_cycles() - t < limit)
+		gd_cpu_relax();
+	gd_irq_disable();
+	gd_printf("blk-msix-mask: masked irqs=%llu pba=0x%x; unmasked irqs=%llu\n",
+		  (unsigned long long)irq_masked, pba,
+		  (unsigned long long)(gd_blk_irq_count(&g->blk) - irq0 - irq_masked));
+}
+
 /* --- evil: hostile register sequences against vmm's virtio-pci ------------------------ */
 
 #define ECC(field) (&v->common->field)
@@ -844,3 +902,4 @@ void gl_cmd_blk_crc(const char *args, size_t len)	{ cmd_blk_crc(args, len); }
 void gl_cmd_blk_verify(const char *args, size_t len)	{ cmd_blk_verify(args, len); }
 void gl_cmd_blk_bench(const char *args, size_t len)	{ cmd_blk_bench(args, len); }
 void gl_cmd_blk_evil(const char *args, size_t len)	{ cmd_blk_evil(args, len); }
+void gl_cmd_blk_msix_mask(const char *args, size_t len)	{ cmd_blk_msix_mask(args, len); }

@@ -279,6 +279,7 @@ static const struct gl_cmd gl_cmds[] = {
 	{ "blk-verify", gl_cmd_blk_verify },
 	{ "blk-bench", gl_cmd_blk_bench },
 	{ "blk-evil", gl_cmd_blk_evil },
+	{ "blk-msix-mask", gl_cmd_blk_msix_mask },
 };
 
 static void gl_run_one(const char *s, size_t len)

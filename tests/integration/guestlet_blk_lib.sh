@@ -134,6 +134,15 @@ gblk_suite() {
 		fail "$name: blk-bench wait=spin"
 	fi
 
+	# MSI-X masking: vmm holds the interrupt pending (PBA bit), sends it on unmask
+	run 'blk-msix-mask; blk-crc lba=2048 n=64'
+	if [ "$rc" = 0 ] &&
+	   grep -q '^blk-msix-mask: masked irqs=0 pba=0x2; unmasked irqs=1$' "$tmp/out"; then
+		echo "ok: $name: $(head -n 1 "$tmp/out")"
+	else
+		fail "$name: blk-msix-mask"
+	fi
+
 	# --- vmm's old notification paths: kicks as MMIO exits, interrupts from vmm ---
 	for fl in --no-ioeventfd --no-irqfd; do
 		if ! "$VMM" --help 2>&1 | grep -q -- "$fl"; then
