@@ -134,10 +134,11 @@ gblk_suite() {
 		fail "$name: blk-bench wait=spin"
 	fi
 
-	# MSI-X masking: vmm holds the interrupt pending (PBA bit), sends it on unmask
+	# MSI-X masking: vmm holds the interrupt pending (PBA bit), sends it on
+	# unmask (a back-end may signal more than once: at least one must come)
 	run 'blk-msix-mask; blk-crc lba=2048 n=64'
 	if [ "$rc" = 0 ] &&
-	   grep -q '^blk-msix-mask: masked irqs=0 pba=0x2; unmasked irqs=1$' "$tmp/out"; then
+	   grep -q '^blk-msix-mask: masked irqs=0 pba=0x2; unmasked irqs=[1-9][0-9]*$' "$tmp/out"; then
 		echo "ok: $name: $(head -n 1 "$tmp/out")"
 	else
 		fail "$name: blk-msix-mask"
