@@ -53,9 +53,9 @@ static void guest_error(struct vun_qp *qp, struct vq *vq, bool *logged,
  * vq_pop() is about to read one after the other (each a cache miss on lines
  * the driver's core wrote).  Hints only: nothing read here is used for any
  * decision (vq_pop() reads and checks everything again), a bad head just
- * prefetches some other descriptor, and prefetches never fault.  Call after
- * vq_has_work() returned true (its barrier orders these loads after the
- * avail->idx load).
+ * prefetches some other descriptor, and prefetches never fault.  Only
+ * entries below the shadow avail index (read, with a barrier, by
+ * vq_has_work() or vq_pop()) are looked at.
  */
 static inline void prefetch_chains(const struct vq *v, unsigned int n)
 {
@@ -206,8 +206,12 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 		if (!s->n)
 			return 0;
 	}
-	/* Most frames take one chain: warm as many as there are frames. */
-	if (vq_has_work(&qp->rxq)) {
+	/*
+	 * Most frames take one chain: warm as many as there are frames, of
+	 * those already known to be there (vq_pop() read avail->idx then,
+	 * with its barrier; re-reading it here would cost a miss per burst).
+	 */
+	{
 		unsigned int avail = (u16)(qp->rxq.shadow_avail_idx - qp->rxq.last_avail_idx);
 
 		prefetch_chains(&qp->rxq, avail < s->n - s->i ? avail : s->n - s->i);
@@ -328,6 +332,7 @@ static void *qp_thread(void *arg)
 	bool poll = qp->dev->app->poll;
 	int port_fd = net_port_rx_fd(port, qp->port_q);
 	struct vq_req *req;	/* NET_BURST of them: TX pops a burst at once */
+	bool port_watched = false;
 	int ep = -1, r;
 
 	if (qp->cpu >= 0) {
@@ -350,7 +355,7 @@ static void *qp_thread(void *arg)
 	}
 	if (!poll) {
 		ep = epoll_create1(EPOLL_CLOEXEC);
-		if (ep < 0 || ep_add(ep, qp->stop_fd) || ep_add(ep, port_fd) ||
+		if (ep < 0 || ep_add(ep, qp->stop_fd) ||
 		    (qp->rx_on && ep_add(ep, qp->rx_kick)) ||
 		    (qp->tx_on && ep_add(ep, qp->tx_kick))) {
 			vun_log("%s: queue pair %u: epoll setup failed (%s): polling",
@@ -372,8 +377,23 @@ static void *qp_thread(void *arg)
 		}
 		{
 			struct epoll_event ev[4];
-			int i, n = epoll_wait(ep, ev, 4, port_fd >= 0 ? -1 : 1);
+			/*
+			 * Watch the port only when its frames can go somewhere:
+			 * the guest's receive queue runs and no frame is
+			 * waiting for guest buffers (a level-triggered tap fd
+			 * would wake us for nothing, again and again).
+			 */
+			bool want = port_fd >= 0 && qp->rx_on && !vq_is_broken(&qp->rxq) &&
+				    qp->rxs.i == qp->rxs.n;
+			int i, n;
 
+			if (want != port_watched) {
+				struct epoll_event pev = { .events = EPOLLIN, .data.fd = port_fd };
+
+				if (!epoll_ctl(ep, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, port_fd, &pev))
+					port_watched = want;
+			}
+			n = epoll_wait(ep, ev, 4, port_fd >= 0 ? -1 : 1);
 			for (i = 0; i < n; i++)
 				if (ev[i].data.fd != port_fd)
 					drain_fd(ev[i].data.fd);
