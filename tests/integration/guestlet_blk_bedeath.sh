@@ -6,6 +6,8 @@
 # completes for 10 s) and exit 1 with a message; polling, halting on MSI-X
 # and spinning on the interrupt count alike.  No hang.
 set -u
+# shellcheck source=tests/integration/guestlet_blk_lib.sh
+. "$(dirname "$0")/guestlet_blk_lib.sh"
 BUILD=${BUILD:-build}
 VMM=$BUILD/vmm
 GUEST=$BUILD/guestlet
@@ -43,7 +45,7 @@ for mode in "poll=1" "poll=0" "poll=0 wait=spin"; do
 	"$BE" --socket "$tmp/sock" --disk "$tmp/img" >"$tmp/be.log" 2>&1 </dev/null &
 	be_pid=$!
 	for _ in $(seq 1 100); do
-		[ -S "$tmp/sock" ] && break
+		listening "$tmp/sock" && break
 		sleep 0.1
 	done
 	timeout -k 5 60 "$VMM" --kernel "$GUEST" --vhost-user="$tmp/sock" \

@@ -16,6 +16,12 @@
 [[ ${BASH_SOURCE[0]} == "$0" ]] && exit 0
 GBLK_EXTRA=()
 
+# listening PATH: a unix socket is bound at PATH and accepting (flag
+# __SO_ACCEPTCON in /proc/net/unix); the file alone appears before listen().
+listening() {
+	[ -S "$1" ] && grep -q " 00010000 0001 01 [0-9]* $1\$" /proc/net/unix
+}
+
 fail() {
 	echo "FAIL: $*"
 	echo "  exit status $rc; stdout:"; sed 's/^/  | /' "$tmp/out"

@@ -6,6 +6,8 @@
 # dev=1, and every blk-evil case leaves vmm alive with the device answering
 # NEEDS_RESET or ignoring the write, and usable again after a reset.
 set -u
+# shellcheck source=tests/integration/guestlet_blk_lib.sh
+. "$(dirname "$0")/guestlet_blk_lib.sh"
 BUILD=${BUILD:-build}
 VMM=$BUILD/vmm
 GUEST=$BUILD/guestlet
@@ -47,18 +49,16 @@ qemu-storage-daemon \
 	>"$tmp/qsd.log" 2>&1 </dev/null &
 qsd_pid=$!
 for _ in $(seq 1 100); do
-	[ -S "$tmp/s0" ] && [ -S "$tmp/s1" ] && break
+	listening "$tmp/s0" && listening "$tmp/s1" && break
 	kill -0 "$qsd_pid" 2>/dev/null || break
 	sleep 0.1
 done
-if ! [ -S "$tmp/s0" ] || ! [ -S "$tmp/s1" ]; then
+if ! listening "$tmp/s0" || ! listening "$tmp/s1"; then
 	echo "qemu-storage-daemon did not start:"; cat "$tmp/qsd.log"
 	exit 1
 fi
 
 GBLK_DISKS=(--vhost-user="$tmp/s0" --vhost-user="$tmp/s1")
-# shellcheck source=tests/integration/guestlet_blk_lib.sh
-. "$(dirname "$0")/guestlet_blk_lib.sh"
 gblk_suite qsd
 
 if ! kill -0 "$qsd_pid" 2>/dev/null; then

@@ -3,6 +3,8 @@
 # build/vhost-user-blk (two processes, one per disk), behind --vhost-user:
 # the suite of guestlet_blk_lib.sh.
 set -u
+# shellcheck source=tests/integration/guestlet_blk_lib.sh
+. "$(dirname "$0")/guestlet_blk_lib.sh"
 BUILD=${BUILD:-build}
 VMM=$BUILD/vmm
 GUEST=$BUILD/guestlet
@@ -40,17 +42,15 @@ for i in 0 1; do
 	pids+=($!)
 done
 for _ in $(seq 1 100); do
-	[ -S "$tmp/s0" ] && [ -S "$tmp/s1" ] && break
+	listening "$tmp/s0" && listening "$tmp/s1" && break
 	sleep 0.1
 done
-if ! [ -S "$tmp/s0" ] || ! [ -S "$tmp/s1" ]; then
+if ! listening "$tmp/s0" || ! listening "$tmp/s1"; then
 	echo "vhost-user-blk did not start:"; cat "$tmp"/be*.log
 	exit 1
 fi
 
 GBLK_DISKS=(--vhost-user="$tmp/s0" --vhost-user="$tmp/s1")
-# shellcheck source=tests/integration/guestlet_blk_lib.sh
-. "$(dirname "$0")/guestlet_blk_lib.sh"
 gblk_suite vhost-user-blk
 
 for i in 0 1; do

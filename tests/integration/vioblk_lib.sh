@@ -71,11 +71,17 @@ json_num() {
 	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$tmp/out" | head -n 1
 }
 
+# listening PATH: a unix socket is bound at PATH and accepting (flag
+# __SO_ACCEPTCON in /proc/net/unix); the file alone appears before listen().
+listening() {
+	[ -S "$1" ] && grep -q " 00010000 0001 01 [0-9]* $1\$" /proc/net/unix
+}
+
 # wait_socket: up to 10 s for the back-end's socket (bounded poll, not a sleep).
 wait_socket() {
 	local i
 	for i in $(seq 1 100); do
-		[ -S "$tmp/sock" ] && return 0
+		listening "$tmp/sock" && return 0
 		kill -0 "$be_pid" 2>/dev/null || return 1
 		sleep 0.1
 	done
