@@ -29,6 +29,10 @@
 
 #include "internal.h"
 
+#ifndef VUN_IDLE_PAUSES
+#define VUN_IDLE_PAUSES 16
+#endif
+
 static inline void signal_guest(int call_fd)
 {
 	u64 one = 1;
@@ -368,8 +372,18 @@ static void *qp_thread(void *arg)
 		unsigned int work = do_tx(qp, req);
 
 		work += do_rx(qp, req);
-		if (work || poll)
+		if (work)
 			continue;
+		if (poll) {
+			/*
+			 * Nothing this round: let the driver fill a bigger batch
+			 * before we read its avail index again (each read pulls
+			 * the line its core is writing).
+			 */
+			for (unsigned int k = 0; k < VUN_IDLE_PAUSES; k++)
+				__builtin_ia32_pause();
+			continue;
+		}
 		/* Idle: sleep until a kick, a port packet, or 1 ms without an fd. */
 		if (notify_on(qp)) {
 			notify_off(qp);

@@ -27,9 +27,14 @@
 
 u64 vun_dev_offered_features(const struct vun *app, unsigned int nr_qp)
 {
+	/*
+	 * IN_ORDER: both directions pop chains in ring order and publish them
+	 * in that same order (dropped ones included, with length 0), which
+	 * lets drivers use their cheaper in-order paths (DPDK's virtio PMD).
+	 */
 	u64 f = F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MRG_RXBUF) |
 		F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC) |
-		F(VIRTIO_NET_F_STATUS) | F(VIRTIO_NET_F_MTU);
+		F(VIRTIO_F_IN_ORDER) | F(VIRTIO_NET_F_STATUS) | F(VIRTIO_NET_F_MTU);
 
 	f |= app->port->features & OFFLOAD_FEATURES;
 	if (app->has_mac)
