@@ -22,7 +22,10 @@
 #   {"bench":"net","backend":...,"driver":...,"dir":...,"size":N,"mpps":X,
 #    "backend_cpu":C,"driver_cpu":D}
 # (C, D: the share of one CPU each side got while measured; on a shared
-# machine below ~0.95 means neighbours took the rest)
+# machine below ~0.95 means neighbours took the rest) and, when `perf stat`
+# works, "backend_cycles_per_pkt": CPU cycles the back-end process spent per
+# packet moved in that window (polling included, so an upper bound on its
+# per-packet cost; far less sensitive to neighbours than the rate).
 # then a ratio table (lines starting with '#'): vhost-user-net / dpdk-vhost.
 #
 # env: BUILD, NET_SIZES ("64 1500"), NET_SAMPLES (per-second samples kept, 5),
@@ -45,6 +48,8 @@ SIZES=${NET_SIZES:-64 1500}
 SAMPLES=${NET_SAMPLES:-5}
 REPEAT=${NET_REPEAT:-1}
 STAT=${NET_STAT:-median}
+HAVE_PERF=0
+command -v perf >/dev/null 2>&1 && perf stat -e cycles true >/dev/null 2>&1 && HAVE_PERF=1
 WARMUP=${NET_WARMUP:-2}
 CPU_B=${NET_CPU_BACKEND:-0}
 CPU_D=${NET_CPU_DRIVER:-1}
@@ -100,22 +105,37 @@ run_driver() {	# driver dir size
 		local mode="--forward-mode=rxonly" key=rx
 		[ "$dir" = to-backend ] && mode="--forward-mode=txonly --txpkts=$size" key=tx
 		net_testpmd_start drv "$CPU_D" "--vdev net_virtio_user0,path=$sock,queues=1" "$mode"
+		local field=RX-packets cpid="" n0=0 n1=0 cyc=0
+		[ "$key" = tx ] && field=TX-packets
 		if wait_blocks "$WARMUP"; then
 			t0=$(date +%s.%N) b0=$(cpu_ticks "$bepid") d0=$(cpu_ticks "${NET_PIDS[drv]}")
+			n0=$(net_nic_stat drv "$field")
+			if [ "$HAVE_PERF" = 1 ]; then
+				perf stat -x, -e cycles -p "$bepid" -o "$NET_TMP/cycles" 2>/dev/null &
+				cpid=$!
+			fi
 			wait_blocks $((WARMUP + SAMPLES))
 			t1=$(date +%s.%N) b1=$(cpu_ticks "$bepid") d1=$(cpu_ticks "${NET_PIDS[drv]}")
+			n1=$(net_nic_stat drv "$field")
+			if [ -n "$cpid" ]; then
+				kill -INT "$cpid" 2>/dev/null
+				wait "$cpid" 2>/dev/null
+				cyc=$(awk -F, '$3 ~ /cycles/ { print $1 + 0 }' "$NET_TMP/cycles" 2>/dev/null)
+			fi
 		fi
 		pps=$(net_pps drv $key "$WARMUP" "$STAT")
 		net_testpmd_stop drv
 		awk -v p="$pps" -v t0="${t0:-0}" -v t1="${t1:-0}" -v b="$(( ${b1:-0} - ${b0:-0} ))" \
-			-v d="$(( ${d1:-0} - ${d0:-0} ))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+			-v d="$(( ${d1:-0} - ${d0:-0} ))" -v hz="$(getconf CLK_TCK)" \
+			-v c="${cyc:-0}" -v n="$(( n1 - n0 ))" 'BEGIN {
 			w = t1 - t0; if (w <= 0) w = 1
-			printf "%.3f %.2f %.2f", p / 1e6, b / hz / w, d / hz / w }' ;;
+			printf "%.3f %.2f %.2f %s", p / 1e6, b / hz / w, d / hz / w,
+				(c > 0 && n > 0) ? sprintf("%.0f", c / n) : "-" }' ;;
 	vionet)
 		timeout -k 5 $((WARMUP + SAMPLES + 30)) "$VIONET" --socket "$sock" --mode txonly \
 			--size "$size" --seconds "$((WARMUP + SAMPLES))" ${VIONET_ARGS:-} \
 			</dev/null >"$NET_TMP/drv.log" 2>&1
-		echo "$(grep -ao '"mpps": *[0-9.]*' "$NET_TMP/drv.log" | tail -n 1 | sed 's/.*: *//') - -" ;;
+		echo "$(grep -ao '"mpps": *[0-9.]*' "$NET_TMP/drv.log" | tail -n 1 | sed 's/.*: *//') - - -" ;;
 	esac
 }
 
@@ -154,13 +174,13 @@ row() {	# backend driver dir size
 }
 
 row_once() {	# backend driver dir size
-	local be=$1 drv=$2 dir=$3 size=$4 mpps try res becpu drvcpu
+	local be=$1 drv=$2 dir=$3 size=$4 mpps try res becpu drvcpu cpp
 	# A run where nothing flows is repeated (up to 3 tries): now and then
 	# testpmd's virtio_user neither forwards nor prints anything after
 	# start-up on a loaded 2-core machine.
 	for try in 1 2 3; do
 		res=$(measure "$be" "$drv" "$dir" "$size")
-		read -r mpps becpu drvcpu <<<"$res"
+		read -r mpps becpu drvcpu cpp <<<"$res"
 		[ -n "$mpps" ] && [ "$mpps" != 0.000 ] && break
 		cp "$NET_TMP/drv.log" "$BUILD/bench-net-$be-$drv-$dir-$size.drv.log" 2>/dev/null
 		cp "$NET_TMP/be.log" "$BUILD/bench-net-$be-$drv-$dir-$size.be.log" 2>/dev/null
@@ -172,6 +192,7 @@ row_once() {	# backend driver dir size
 	printf '{"bench":"net","backend":"%s","driver":"%s","dir":"%s","size":%s,"mpps":%s' \
 		"$be" "$drv" "$dir" "$size" "$mpps"
 	[ "${becpu:--}" != - ] && printf ',"backend_cpu":%s,"driver_cpu":%s' "$becpu" "$drvcpu"
+	[ "${cpp:--}" != - ] && printf ',"backend_cycles_per_pkt":%s' "$cpp"
 	printf '}\n'
 }
 
