@@ -5,7 +5,8 @@
 #     SIGUSR1 / exit JSON agrees (no drops);
 #  2. --port loop with two sockets (kick-driven): what one driver sends
 #     (txonly) the other receives (rxonly): the two-VM switch;
-#  3. bad command lines and an unprobeable DPDK device: a clear one-line
+#  3. --queues 2 against virtio_user queues=2: both queue pairs carry frames;
+#  4. bad command lines and an unprobeable DPDK device: a clear one-line
 #     error, exit status 1 or 2, no socket or EAL directory left;
 # and after SIGINT every process is gone, the socket unlinked and the EAL
 # runtime directory removed.
@@ -67,7 +68,29 @@ check '[ "$got" -le "$sent" ]' "no frame invented"
 check '[ "${NET_STATUS[vun2]}" = 0 ]' "vhost-user-net (loop) exits 0 on SIGINT"
 check 'grep -q "\"device\":\"$s1\"" "$NET_TMP/vun2.out" && grep -q "\"device\":\"$s2\"" "$NET_TMP/vun2.out"' "exit JSON has both sockets"
 
-echo "== 3. bad input"
+echo "== 3. two queue pairs (MQ): both carry traffic"
+sock=$NET_TMP/mq.sock
+net_prog_start vun3 "$VUN" --socket "$sock" --port net_null0,size=64 --queues 2 --no-huge
+net_wait_socket "$sock" vun3 30 || exit 1
+: >"$NET_TMP/mqd.log"
+# two forwarding lcores (one per queue pair), all on the driver's CPU
+"$NET_TESTPMD" --lcores "0@$cpu_d,1@$cpu_d,2@$cpu_d" --file-prefix "vp-mq-$$" --no-pci --no-huge \
+	-m "$NET_MEM_MB" --no-telemetry --vdev "net_virtio_user0,path=$sock,queues=2" -- \
+	--nb-cores=2 --rxq=2 --txq=2 --total-num-mbufs="$NET_MBUFS" --stats-period 1 \
+	--forward-mode=io </dev/null >"$NET_TMP/mqd.log" 2>&1 &
+NET_PIDS[mqd]=$!
+NET_ORDER+=(mqd)
+NET_PREFIXES[mqd]=vp-mq-$$
+net_wait_stat mqd RX-packets 20000 30 || fails=$((fails + 1))
+net_testpmd_stop mqd
+net_testpmd_stop vun3
+q0=$(grep -o '"queue":0,"rx_packets":[0-9]*' "$NET_TMP/vun3.out" | tail -n 1 | cut -d: -f3)
+q1=$(grep -o '"queue":1,"rx_packets":[0-9]*' "$NET_TMP/vun3.out" | tail -n 1 | cut -d: -f3)
+echo "queue 0 delivered $q0, queue 1 delivered $q1"
+check '[ "${q0:-0}" -gt 0 ] && [ "${q1:-0}" -gt 0 ]' "both queue pairs delivered frames"
+check '[ "${NET_STATUS[vun3]}" = 0 ]' "vhost-user-net (2 queues) exits 0 on SIGINT"
+
+echo "== 4. bad input"
 bad() {	# want-status want-regex args...
 	local want=$1 re=$2; shift 2
 	"$VUN" "$@" >"$NET_TMP/bad.out" 2>"$NET_TMP/bad.err" </dev/null
@@ -86,7 +109,7 @@ check '[ ! -e "$NET_TMP/x.sock" ]' "no socket left by failed starts"
 check '! ls /var/run/dpdk 2>/dev/null | grep -q "^vp-net-"' "no EAL runtime dir left by failed starts"
 
 if [ $fails -gt 0 ]; then
-	for n in vun drv vun2 rxd txd; do
+	for n in vun drv vun2 rxd txd vun3 mqd; do
 		[ -f "$NET_TMP/$n.log" ] && { echo "--- $n log (tail)"; tr -d '\r' <"$NET_TMP/$n.log" | tail -n 20; }
 	done
 	exit 1
