@@ -10,8 +10,8 @@
  *
  * With --poll the thread spins and the guest is told not to kick.  Without
  * it, when a round finds nothing to do the thread re-enables guest kicks and
- * sleeps on the kick eventfds and the port's RX fd (tap); ports without an
- * RX fd (DPDK, loop) are looked at again after 1 ms.
+ * sleeps on the kick eventfds and the port's RX fd (tap, loop); ports
+ * without an RX fd (DPDK) are looked at again after 1 ms.
  *
  * Security model: descriptor chains come from vq_pop() (virtio/vq.c), which
  * has checked every index, length and address; the bytes in them are the
@@ -406,6 +406,11 @@ static void *qp_thread(void *arg)
 
 				if (!epoll_ctl(ep, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, port_fd, &pev))
 					port_watched = want;
+			}
+			/* Edge-style port fds (loop): arm, and do not sleep if frames came. */
+			if (port_watched && net_port_rx_arm(port, qp->port_q)) {
+				notify_off(qp);
+				continue;
 			}
 			n = epoll_wait(ep, ev, 4, port_fd >= 0 ? -1 : 1);
 			for (i = 0; i < n; i++)

@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -41,6 +43,14 @@ struct spsc {
 
 struct loop_queue {
 	struct spsc rx;			/* frames for this queue */
+	/*
+	 * Wake-up of a sleeping receiver: it sets armed (then re-checks its
+	 * ring), the sender clears it and writes the eventfd.  Both sides
+	 * put a full fence between their store and their check (Dekker), so
+	 * one of them always sees the other.
+	 */
+	int efd;
+	bool armed __attribute__((aligned(64)));
 	struct spsc ret;		/* this pool's buffers coming back */
 	void **free;			/* local free stack (this queue's thread) */
 	u32 nr_free;
@@ -184,6 +194,20 @@ static unsigned int loop_tx_burst(struct net_port *p, u16 queue,
 		v[i] = b;
 	}
 	sent = spsc_put(&lp->q[lq->peer].rx, v, n);
+	if (sent) {
+		struct loop_queue *pq = &lp->q[lq->peer];
+
+		/* our head store above before the armed load (pairs with rx_arm) */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&pq->armed, __ATOMIC_RELAXED) &&
+		    __atomic_exchange_n(&pq->armed, false, __ATOMIC_RELAXED)) {
+			u64 one = 1;
+
+			if (write(pq->efd, &one, sizeof(one)) < 0) {
+				/* EAGAIN: the counter is full, it wakes anyway */
+			}
+		}
+	}
 	for (i = 0; i < sent; i++) {
 		lq->tx_packets++;
 		lq->tx_bytes += pkts[i].len;
@@ -236,6 +260,29 @@ static int loop_stats(struct net_port *p, struct net_port_stats *st)
 	return 0;
 }
 
+static int loop_rx_fd(struct net_port *p, u16 queue)
+{
+	return to_loop(p)->q[queue].efd;
+}
+
+static bool loop_rx_arm(struct net_port *p, u16 queue)
+{
+	struct loop_queue *lq = &to_loop(p)->q[queue];
+	u64 v;
+
+	if (read(lq->efd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing pending */
+	}
+	__atomic_store_n(&lq->armed, true, __ATOMIC_RELAXED);
+	/* the armed store above before the head load (pairs with tx_burst) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&lq->rx.head, __ATOMIC_ACQUIRE) != lq->rx.tail) {
+		__atomic_store_n(&lq->armed, false, __ATOMIC_RELAXED);
+		return true;
+	}
+	return false;
+}
+
 static void loop_close(struct net_port *p)
 {
 	struct loop_port *lp = to_loop(p);
@@ -244,6 +291,8 @@ static void loop_close(struct net_port *p)
 	for (i = 0; lp->q && i < p->nr_queues; i++) {
 		struct loop_queue *lq = &lp->q[i];
 
+		if (lq->efd >= 0)
+			close(lq->efd);
 		free(lq->rx.slot);
 		free(lq->ret.slot);
 		free(lq->free);
@@ -261,6 +310,8 @@ static const struct net_port_ops loop_ops = {
 	.tx_burst = loop_tx_burst,
 	.free = loop_free,
 	.stats = loop_stats,
+	.rx_fd = loop_rx_fd,
+	.rx_arm = loop_rx_arm,
 	.close = loop_close,
 };
 
@@ -306,8 +357,14 @@ int net_loop_open(const struct net_port_conf *conf, struct net_port **out,
 	lp->q = calloc(nq, sizeof(*lp->q));
 	if (!lp->q)
 		goto fail;
+	for (i = 0; i < nq; i++)
+		lp->q[i].efd = -1;
 	for (i = 0; i < nq; i++) {
 		struct loop_queue *lq = &lp->q[i];
+
+		lq->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (lq->efd < 0)
+			goto fail;
 
 		lq->peer = sides == 2 ? (i + nq / 2) % nq : i;
 		lq->arena_len = (size_t)pool * lp->buf_size;

@@ -9,7 +9,8 @@
  *     given to net_port_open():
  *	"loop"		in-memory: a queue's TX comes back on its RX, or with
  *			conf.loop_sides = 2 queue q of one side goes to queue q
- *			of the other (a two-VM switch)
+ *			of the other (a two-VM switch); rx_fd/rx_arm wake a
+ *			sleeping receiver
  *	"tap:NAME"	a kernel tap (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), no DPDK
  *	anything else	a DPDK ethdev: a vdev string for --vdev
  *			("net_tap0,iface=vtap0", "net_af_packet0,iface=veth0",
@@ -130,6 +131,13 @@ struct net_port_ops {
 	/* Optional.  An fd that polls readable when @queue has packets, or -1. */
 	int (*rx_fd)(struct net_port *port, u16 queue);
 	/*
+	 * Optional (ports whose rx_fd is an edge, not a level: loop).  Call
+	 * right before sleeping on rx_fd: resets the fd and asks to be woken
+	 * by the next packet.  Returns true if packets are already waiting
+	 * (then do not sleep: receive them).
+	 */
+	bool (*rx_arm)(struct net_port *port, u16 queue);
+	/*
 	 * Optional.  Call once on each data-path thread before its first burst
 	 * (DPDK: registers the thread so mempool caches work); 0 or -errno.
 	 */
@@ -215,6 +223,10 @@ static inline int net_port_set_offloads(struct net_port *p, u64 guest_features)
 static inline int net_port_rx_fd(struct net_port *p, u16 q)
 {
 	return p->ops->rx_fd ? p->ops->rx_fd(p, q) : -1;
+}
+static inline bool net_port_rx_arm(struct net_port *p, u16 q)
+{
+	return p->ops->rx_arm ? p->ops->rx_arm(p, q) : false;
 }
 static inline int net_port_thread_init(struct net_port *p)
 {
