@@ -149,8 +149,23 @@ static bool range_ok(const struct gd_blk *b, u64 sector, u32 len)
 	return sector <= b->capacity && n <= b->capacity - sector;
 }
 
+/*
+ * Is @buf..+@len DMA memory the device can reach, contiguous in its address
+ * space?  (libvirtio-user: inside the shared memfd; gd_virt_to_phys() says
+ * ~0 outside it.)
+ */
+static bool dma_ok(const void *buf, u32 len)
+{
+	u64 a = gd_virt_to_phys(buf), z = gd_virt_to_phys((const u8 *)buf + len - 1);
+
+	return a != ~0ull && z != ~0ull && z - a == len - 1;
+}
+
 static int io_check(const struct gd_blk *b, const struct gd_blk_io *io)
 {
+	if ((io->type == VIRTIO_BLK_T_IN || io->type == VIRTIO_BLK_T_OUT ||
+	     io->type == VIRTIO_BLK_T_GET_ID) && io->buf && io->len && !dma_ok(io->buf, io->len))
+		return -EFAULT;
 	switch (io->type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:

@@ -335,6 +335,22 @@ static void test_init_and_io(u64 features, bool poll)
 	CHECK_EQ(gd_blk_submit(&b, &io), -EINVAL);
 	io = (struct gd_blk_io){ .type = 99, .buf = buf, .len = 512 };
 	CHECK_EQ(gd_blk_submit(&b, &io), -EINVAL);
+	{
+		/* buffers the device cannot reach: heap memory, or running off the end */
+		static u8 heap_buf[512];
+		void *base;
+		size_t size;
+		int fd;
+
+		gd_vu_mem_get(&fd, &base, &size);
+		io = (struct gd_blk_io){ .type = VIRTIO_BLK_T_IN, .buf = heap_buf, .len = 512 };
+		CHECK_EQ(gd_blk_submit(&b, &io), -EFAULT);
+		io.buf = (u8 *)base + size - 512;
+		io.len = 1024;
+		CHECK_EQ(gd_blk_submit(&b, &io), -EFAULT);
+		io.len = 512;
+		CHECK_EQ(gd_blk_sync(&b, &io), VIRTIO_BLK_S_OK);	/* the last sector is fine */
+	}
 	CHECK_EQ(b.inflight, 0);
 
 	/* a full queue: depth requests, one kick, one notify at most, all complete */

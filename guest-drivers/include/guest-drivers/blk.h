@@ -93,7 +93,8 @@ void gd_blk_destroy(struct gd_blk *b);
 
 /*
  * Stage one request.  0, -EAGAIN (queue depth reached: reap first),
- * -EINVAL (bad length, type not negotiated, beyond capacity), -EROFS (write
+ * -EINVAL (bad length, type not negotiated, beyond capacity), -EFAULT (the
+ * buffer is not DMA memory from gd_alloc), -EROFS (write
  * to a read-only disk), -EIO (broken).  Not visible to the device until
  * gd_blk_kick().
  */
