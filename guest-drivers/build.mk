@@ -92,3 +92,16 @@ gd_blk_dev-fuzz-srcs := tests/fuzz/gd_blk.c guest-drivers/virtio/core.c \
 # The vhost-user transport against our back-end library on a thread.
 TESTS += gd_vu
 gd_vu-libs := virtio-user vhost-user virtio
+
+# --- virtio-net ---------------------------------------------------------------
+# The virtio-net driver in libvirtio-user, and vionet: packet generator /
+# receiver / forwarder / ping-pong against a vhost-user-net socket.
+virtio-user-objs += guest-drivers/virtio/net.o
+
+PROGS += vionet
+vionet-objs += guest-drivers/tools/vionet.o
+vionet-libs := virtio-user vhost-user virtio
+
+# The net driver against the device side of the ring, in one process.
+TESTS += gd_net
+gd_net-libs := virtio-user vhost-user virtio
