@@ -124,7 +124,7 @@ int gd_net_init(struct gd_net *n, struct gd_virtio_transport *t,
 		r = -EINVAL;
 		goto fail;
 	}
-	n->rx_buf_size &= ~7u;
+	n->rx_buf_size = (n->rx_buf_size + 7) & ~7u;
 
 	r = gd_virtio_queue_create(&n->vdev, &n->rxq, GD_NET_RX_Q, opts->queue_size,
 				   opts->no_irq ? GD_VIRTIO_NO_VECTOR : RX_VECTOR);
