@@ -31,8 +31,10 @@
 #define EX_CONNECT	3	/* socket missing, nobody listening, handshake failed */
 #define EX_DEVICE	4	/* back-end refused features, disk too small, no memory */
 
-enum mode { M_RANDREAD, M_RANDWRITE, M_VERIFY, M_FILL, M_CRC };
-static const char *const mode_names[] = { "randread", "randwrite", "verify", "fill", "crc" };
+enum mode { M_RANDREAD, M_RANDWRITE, M_VERIFY, M_FILL, M_CRC, M_ZERO, M_DISCARD, M_FLUSH,
+	    M_ID };
+static const char *const mode_names[] = { "randread", "randwrite", "verify", "fill", "crc",
+					  "write-zeroes", "discard", "flush", "id" };
 
 struct opts {
 	const char *socket;
@@ -45,6 +47,7 @@ struct opts {
 	u64 len;		/* fill/crc: bytes */
 	int byte;		/* fill: value */
 	bool poll;
+	bool unmap;		/* write-zeroes: VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP */
 	u64 seed;
 	bool seed_set;
 	int phases;		/* verify: bit 0 write, bit 1 read */
@@ -107,6 +110,11 @@ static void usage(FILE *f)
 "  fill         write --len bytes of --byte at --offset (test helper)\n"
 "  crc          print crc32=xxxxxxxx (zlib CRC-32, lowercase hex) of --len\n"
 "               bytes at --offset (test helper)\n"
+"  write-zeroes WRITE_ZEROES over --len bytes at --offset (--unmap: may\n"
+"               deallocate), in requests of the device's maximum size\n"
+"  discard      DISCARD --len bytes at --offset, likewise\n"
+"  flush        one FLUSH\n"
+"  id           GET_ID: print the device's serial as JSON\n"
 "\n"
 "options:\n"
 "  --socket PATH    vhost-user-blk unix socket (required)\n"
@@ -116,9 +124,11 @@ static void usage(FILE *f)
 "  --size N         bytes of the disk to use from offset 0 (all of it)\n"
 "  --poll           busy-poll the used ring with interrupts suppressed\n"
 "                   (default: sleep on the call eventfd)\n"
-"  --offset N       fill/crc: first byte, a multiple of 512 (0)\n"
-"  --len N          fill/crc: bytes, a multiple of 512 (required)\n"
+"  --offset N       fill/crc/write-zeroes/discard: first byte, a multiple of\n"
+"                   512 (0)\n"
+"  --len N          ditto: bytes, a multiple of 512 (required)\n"
 "  --byte B         fill: the byte value 0..255 (0)\n"
+"  --unmap          write-zeroes: set the UNMAP flag\n"
 "  --seed N         verify/random offsets: seed (time-based by default; the\n"
 "                   verify JSON line reports it)\n"
 "  --phase P        verify: write, read or both (both); a read phase alone\n"
@@ -179,6 +189,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "poll", no_argument, NULL, 'p' },
 		{ "phase", required_argument, NULL, 'P' },
 		{ "no-indirect", no_argument, NULL, 'I' },
+		{ "unmap", no_argument, NULL, 'U' },
 		{ "no-event-idx", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -269,6 +280,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'p':
 			o->poll = true;
 			break;
+		case 'U':
+			o->unmap = true;
+			break;
 		case 'I':
 			o->features_off |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 			break;
@@ -283,7 +297,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "vioblk: want exactly one mode (randread, randwrite, verify, fill, crc)\n");
+		fprintf(stderr, "vioblk: want exactly one mode (randread, randwrite, verify, fill, "
+			"crc, write-zeroes, discard, flush, id)\n");
 		return -1;
 	}
 	for (unsigned int i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
@@ -297,7 +312,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "vioblk: --socket PATH is required\n");
 		return -1;
 	}
-	if ((o->mode == M_FILL || o->mode == M_CRC) && !have_len) {
+	if ((o->mode == M_FILL || o->mode == M_CRC || o->mode == M_ZERO ||
+	     o->mode == M_DISCARD) && !have_len) {
 		fprintf(stderr, "vioblk: %s needs --len\n", mode_names[o->mode]);
 		return -1;
 	}
@@ -611,6 +627,84 @@ static int run_fill_crc(struct gd_blk *b, const struct opts *o, void *buf, u32 c
 	return EX_OK;
 }
 
+/* --- write-zeroes / discard / flush / id ---------------------------------------------- */
+
+static int run_misc(struct gd_blk *b, const struct opts *o, void *buf)
+{
+	const char *name = mode_names[o->mode];
+	struct gd_blk_io io = { 0 };
+	int st;
+
+	switch (o->mode) {
+	case M_ZERO:
+	case M_DISCARD: {
+		bool z = o->mode == M_ZERO;
+		u64 pos = o->offset / GD_BLK_SECTOR, end = pos + o->len / GD_BLK_SECTOR, reqs = 0;
+		u32 max = z ? b->max_write_zeroes_sectors : b->max_discard_sectors;
+
+		if (z ? !b->write_zeroes : !b->discard) {
+			fprintf(stderr, "vioblk: the back-end does not offer %s\n",
+				z ? "WRITE_ZEROES" : "DISCARD");
+			return EX_DEVICE;
+		}
+		if (!max)
+			max = 1u << 22;		/* not in the config: 2 GiB a request */
+		while (pos < end) {
+			u64 n = end - pos < max ? end - pos : max;
+
+			io = (struct gd_blk_io){
+				.type = z ? VIRTIO_BLK_T_WRITE_ZEROES : VIRTIO_BLK_T_DISCARD,
+				.flags = z && o->unmap ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0,
+				.sector = pos, .len = (u32)(n * GD_BLK_SECTOR),
+			};
+			st = gd_blk_sync(b, &io);
+			if (st != VIRTIO_BLK_S_OK) {
+				fprintf(stderr, "vioblk: %s at sector %llu failed: %s\n", name, pos,
+					st < 0 ? strerror(-st) : status_str(st));
+				return EX_FAIL;
+			}
+			pos += n;
+			reqs++;
+		}
+		printf("{\"tool\":\"vioblk\",\"rw\":\"%s\",\"offset\":%llu,\"len\":%llu,"
+		       "\"requests\":%llu,\"max_sectors\":%u}\n", name, o->offset, o->len, reqs,
+		       max);
+		return EX_OK;
+	}
+	case M_FLUSH:
+		if (!b->flush) {
+			fprintf(stderr, "vioblk: the back-end does not offer FLUSH\n");
+			return EX_DEVICE;
+		}
+		io.type = VIRTIO_BLK_T_FLUSH;
+		break;
+	default:
+		io = (struct gd_blk_io){ .type = VIRTIO_BLK_T_GET_ID, .buf = buf,
+					 .len = VIRTIO_BLK_ID_BYTES };
+		memset(buf, 0, VIRTIO_BLK_ID_BYTES);
+		break;
+	}
+	st = gd_blk_sync(b, &io);
+	if (st != VIRTIO_BLK_S_OK) {
+		fprintf(stderr, "vioblk: %s failed: %s\n", name,
+			st < 0 ? strerror(-st) : status_str(st));
+		return EX_FAIL;
+	}
+	if (o->mode == M_FLUSH) {
+		printf("{\"tool\":\"vioblk\",\"rw\":\"flush\"}\n");
+	} else {
+		/* the serial is device data: print only plain characters */
+		const char *s = buf;
+
+		printf("{\"tool\":\"vioblk\",\"rw\":\"id\",\"serial\":\"");
+		for (int i = 0; i < VIRTIO_BLK_ID_BYTES && s[i]; i++)
+			putchar(s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\' ?
+				s[i] : '?');
+		printf("\"}\n");
+	}
+	return EX_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct gd_vu_transport vt;
@@ -628,7 +722,7 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	rng_state = o.seed;
-	if (o.mode == M_FILL || o.mode == M_CRC)
+	if (o.mode >= M_FILL)
 		o.qd = 1;
 	/* enough for the data buffers, the rings and the request headers */
 	ret = gd_vu_mem_init((size_t)o.qd * o.bs + (o.mode >= M_FILL ? chunk : 0) + (4u << 20));
@@ -670,7 +764,7 @@ int main(int argc, char **argv)
 		goto out_close;
 	}
 	disk_bytes = blk.capacity * GD_BLK_SECTOR;
-	if (o.mode == M_FILL || o.mode == M_CRC) {
+	if (o.mode >= M_FILL) {
 		void *buf;
 
 		if (o.offset > disk_bytes || o.len > disk_bytes - o.offset) {
@@ -679,14 +773,19 @@ int main(int argc, char **argv)
 			ret = EX_DEVICE;
 			goto out_close;
 		}
-		if ((o.mode == M_FILL) && blk.ro) {
+		if ((o.mode == M_FILL || o.mode == M_ZERO || o.mode == M_DISCARD) && blk.ro) {
 			fprintf(stderr, "vioblk: the disk is read-only\n");
 			ret = EX_DEVICE;
 			goto out_close;
 		}
 		gd_blk_set_poll(&blk, true);
 		buf = gd_alloc(chunk, 4096);
-		ret = buf ? run_fill_crc(&blk, &o, buf, chunk) : EX_DEVICE;
+		if (!buf)
+			ret = EX_DEVICE;
+		else if (o.mode == M_FILL || o.mode == M_CRC)
+			ret = run_fill_crc(&blk, &o, buf, chunk);
+		else
+			ret = run_misc(&blk, &o, buf);
 		goto out_close;
 	}
 	use = o.size ? o.size : disk_bytes;

@@ -97,6 +97,19 @@ int gd_blk_init(struct gd_blk *b, struct gd_virtio_transport *t,
 			b->blk_size = v;
 	}
 
+	if (b->discard || b->write_zeroes) {
+		le32 v[2];
+
+		if (b->discard &&
+		    !cfg_read(b, offsetof(struct virtio_blk_config, max_discard_sectors),
+			      v, sizeof(v[0])))
+			b->max_discard_sectors = le32_to_cpu(v[0]);
+		if (b->write_zeroes &&
+		    !cfg_read(b, offsetof(struct virtio_blk_config, max_write_zeroes_sectors),
+			      v, sizeof(v[0])))
+			b->max_write_zeroes_sectors = le32_to_cpu(v[0]);
+	}
+
 	r = gd_virtio_queue_create(&b->vdev, &b->rq, 0, opts->queue_size,
 				   opts->no_irq ? GD_VIRTIO_NO_VECTOR : BLK_VECTOR);
 	if (r)

@@ -145,6 +145,43 @@ run_suite() {
 		fail "$name: fill did not land in the image file as written"
 	fi
 
+	# 2b. WRITE_ZEROES zeroes exactly its range in the file; DISCARD leaves
+	# everything outside its range alone; FLUSH and GET_ID answer.
+	vb fill --offset 1M --len 1M --byte 7
+	cp "$tmp/img" "$tmp/before"
+	vb write-zeroes --offset 1M --len 64k
+	if [ "$rc" = 0 ] && cmp -s -n 65536 -i 1048576:0 "$tmp/img" /dev/zero &&
+	   cmp -s -n 1048576 "$tmp/img" "$tmp/before" &&
+	   cmp -s -i $((1048576 + 65536)) "$tmp/img" "$tmp/before"; then
+		echo "ok: $name: write-zeroes zeroed exactly 64 KiB at 1 MiB in the file"
+	else
+		fail "$name: write-zeroes (exit $rc)"
+	fi
+	cp "$tmp/img" "$tmp/before"
+	vb write-zeroes --offset 1536k --len 256k --unmap
+	rc1=$rc
+	vb discard --offset 1280k --len 64k
+	if [ "$rc1" = 0 ] && [ "$rc" = 0 ] &&
+	   cmp -s -n $((256 * 1024)) -i $((1536 * 1024)):0 "$tmp/img" /dev/zero; then
+		if cmp -s -n $((1280 * 1024)) "$tmp/img" "$tmp/before" &&
+		   cmp -s -i $((1792 * 1024)) "$tmp/img" "$tmp/before"; then
+			echo "ok: $name: write-zeroes --unmap reads back zeroes; discard touched nothing outside its range"
+		else
+			fail "$name: discard / write-zeroes --unmap changed bytes outside their ranges"
+		fi
+	else
+		fail "$name: write-zeroes --unmap (exit $rc1) / discard (exit $rc)"
+	fi
+	vb flush
+	rc1=$rc
+	vb id
+	if [ "$rc1" = 0 ] && [ "$rc" = 0 ] &&
+	   grep -q '^{"tool":"vioblk","rw":"id","serial":"[ -~]*"}$' "$tmp/out"; then
+		echo "ok: $name: flush; id $(cat "$tmp/out")"
+	else
+		fail "$name: flush (exit $rc1) / id (exit $rc)"
+	fi
+
 	# 3. Bytes put into the file are what a read returns.
 	head -c 8192 /dev/urandom >"$tmp/rnd"
 	dd if="$tmp/rnd" of="$tmp/img" bs=4096 seek=100 conv=notrunc status=none

@@ -68,6 +68,8 @@ struct gd_blk {
 	u64 capacity;		/* 512-byte sectors */
 	u32 blk_size;		/* logical block size (512 if not offered) */
 	u32 seg_max;		/* 0 if not offered */
+	u32 max_discard_sectors;	/* per request (DISCARD), 0 if not offered */
+	u32 max_write_zeroes_sectors;	/* per request (WRITE_ZEROES), ditto */
 	bool ro, flush, discard, write_zeroes, indirect, event_idx;
 	bool poll;
 	bool broken;		/* queue or device failed: every call -EIO */
