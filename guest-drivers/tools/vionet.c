@@ -131,6 +131,7 @@ static void usage(FILE *f)
 "output: one JSON line on stdout:\n"
 "  {\"tool\":\"vionet\",\"mode\":M,\"size\":N,\"secs\":S,\"mpps\":X,\"gbps\":X,"
 "\"tx_pkts\":N,\"rx_pkts\":N,\"drops\":N,...}\n"
+"  size: --size, or for rxonly and fwd the mean size received.\n"
 "  mpps/gbps: frames sent (txonly), received (rxonly, fwd; first to last\n"
 "  frame) or round trips (pingpong) per second; gbps counts frame bytes.\n"
 "  drops: frames the driver discarded as malformed, frames fwd could not\n"
@@ -717,6 +718,7 @@ static void print_json(struct run *r, double elapsed)
 	const struct opts *o = r->o;
 	struct gd_net *n = r->n;
 	double secs = elapsed, pkts, bytes;
+	u32 size = o->size;
 
 	switch (o->mode) {
 	case M_TXONLY:
@@ -730,13 +732,15 @@ static void print_json(struct run *r, double elapsed)
 		if (r->st.rx > 1 && r->st.t_last > r->st.t_first)
 			secs = (double)(r->st.t_last - r->st.t_first) / 1e9;
 		pkts = (double)r->st.rx, bytes = (double)r->st.rx_bytes;
+		if (r->st.rx)
+			size = (u32)(r->st.rx_bytes / r->st.rx);	/* mean received */
 		break;
 	}
 	if (secs <= 0)
 		secs = 1e-9;
 	printf("{\"tool\":\"vionet\",\"mode\":\"%s\",\"size\":%u,\"secs\":%u,"
 	       "\"mpps\":%.3f,\"gbps\":%.3f,\"tx_pkts\":%llu,\"rx_pkts\":%llu,\"drops\":%llu",
-	       mode_names[o->mode], o->size, o->secs, pkts / secs / 1e6,
+	       mode_names[o->mode], size, o->secs, pkts / secs / 1e6,
 	       bytes * 8 / secs / 1e9, (unsigned long long)r->st.tx,
 	       (unsigned long long)r->st.rx,
 	       (unsigned long long)(r->st.drops + n->rx_errors + n->tx_errors));
@@ -840,6 +844,10 @@ int main(int argc, char **argv)
 		frame_build(r.tpl + (size_t)i * o.size, o.size, src, o.dst);
 	r.fsum = fill_sum(r.tpl + HDRS_LEN + TAG_LEN, o.size - HDRS_LEN - TAG_LEN);
 	gd_net_set_poll(&net, o.poll);
+	/* Tests wait for this line before starting a sender. */
+	fprintf(stderr, "vionet: %s on %s: ready (features 0x%llx, mtu %u, rx buffers %u x %u B)\n",
+		mode_names[o.mode], o.socket, (unsigned long long)net.vdev.features, net.mtu,
+		net.rxq.vq.num, net.rx_buf_size);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	r.t0 = now_ns();

@@ -1,0 +1,115 @@
+#!/bin/bash
+# vionet (guest-drivers' virtio-net driver over libvirtio-user) against our
+# vhost-user-net back-end with the in-memory loop port:
+#  1. one socket: pingpong (interrupt mode and --poll): every frame sent comes
+#     back on our own RX ring, none lost;
+#  2. two sockets: txonly on A -> rxonly --check on B (each TX lands on the
+#     other's RX): 64-byte and 1500-byte frames, and 1500-byte frames into
+#     256-byte RX buffers (the back-end merges, MRG_RXBUF num_buffers > 1);
+#     every frame received is intact, in order, ours, and no more arrive than
+#     were sent (received + sequence gaps <= sent: the loop port may drop when
+#     its ring is full, never invent or corrupt);
+#  3. fwd on B, pingpong on A: frames cross both guests and come back;
+#  4. command-line errors: exit 2 with a message, a missing socket exit 3,
+#     --size above the MTU exit 4.
+# Processes are stopped by PID (net_lib.sh), temp files removed.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/integration/net_lib.sh
+BUILD=${BUILD:-build}
+VUN=$BUILD/vhost-user-net
+VIONET=$BUILD/vionet
+[ -x "$VUN" ] || { echo "missing $VUN (run make)"; exit 1; }
+[ -x "$VIONET" ] || { echo "missing $VIONET (run make)"; exit 1; }
+net_lib_init
+fails=0
+check() { if eval "$1"; then echo "ok: $2"; else echo "FAIL: $2 ($1)"; fails=$((fails + 1)); fi; }
+# jnum FILE KEY: "KEY":N of the last JSON line of FILE
+jnum() { grep '^{"tool":"vionet"' "$1" | tail -n 1 | grep -o "\"$2\":[0-9.]*" | head -n 1 | cut -d: -f2; }
+
+echo "== 1. one socket, pingpong"
+s=$NET_TMP/one.sock
+net_prog_start vun1 "$VUN" --socket "$s" --port loop
+net_wait_socket "$s" vun1 30 || exit 1
+for mode in "" --poll; do
+	out=$NET_TMP/pp$mode.json
+	timeout -k 5 60 "$VIONET" --socket "$s" pingpong --count 2000 --secs 30 $mode >"$out" 2>"$out.err"
+	rc=$?
+	cat "$out"
+	check "[ $rc = 0 ]" "pingpong $mode exits 0"
+	check '[ "$(jnum "$out" rtts)" = 2000 ] && [ "$(jnum "$out" timeouts)" = 0 ]' "pingpong $mode: 2000 round trips, none lost"
+	check '[ "$(jnum "$out" rx_pkts)" = 2000 ] && [ "$(jnum "$out" drops)" = 0 ]' "pingpong $mode: nothing but our frames came back"
+	check 'grep -q "\"p50_us\":[0-9]" "$out" && grep -q "\"p99_us\":[0-9]" "$out"' "pingpong $mode reports p50_us and p99_us"
+done
+net_testpmd_stop vun1
+check '[ "${NET_STATUS[vun1]}" = 0 ]' "vhost-user-net exits 0"
+
+echo "== 2. two sockets: txonly A -> rxonly --check B"
+a=$NET_TMP/a.sock b=$NET_TMP/b.sock
+net_prog_start vun2 "$VUN" --socket "$a" --socket "$b" --port loop
+net_wait_socket "$a" vun2 30 && net_wait_socket "$b" vun2 30 || exit 1
+run=0
+for spec in "64 -" "1500 -" "1500 --rx-buf=256" "64 --poll"; do
+	read -r size extra <<<"$spec"
+	[ "$extra" = - ] && extra=""
+	run=$((run + 1))
+	name=rx$run
+	net_prog_start $name "$VIONET" --socket "$b" rxonly --check --secs 120 $extra
+	net_wait_log $name "ready" 30 || { fails=$((fails + 1)); continue; }
+	tx=$NET_TMP/tx$run.json
+	timeout -k 5 60 "$VIONET" --socket "$a" txonly --size "$size" --count 50000 >"$tx" 2>"$tx.err"
+	trc=$?
+	net_testpmd_stop $name	# SIGINT: rxonly prints its JSON and exits
+	rx=$NET_TMP/$name.out
+	cat "$tx" "$rx"
+	sent=$(jnum "$tx" tx_pkts) got=$(jnum "$rx" rx_pkts) lost=$(jnum "$rx" lost)
+	check "[ $trc = 0 ] && [ \"$sent\" = 50000 ]" "txonly $size: sent 50000, every one consumed by the back-end"
+	check '[ "${NET_STATUS[$name]}" = 0 ]' "rxonly --check $size $extra exits 0 (no bad frame)"
+	check '[ "${got:-0}" -gt 0 ] && [ "$(jnum "$rx" ours)" = "$got" ] && [ "$(jnum "$rx" checked)" = "$got" ]' "rxonly $size $extra: $got frames, all ours, all checked"
+	check '[ "$(jnum "$rx" bad)" = 0 ] && [ "$(jnum "$rx" reordered)" = 0 ] && [ "$(jnum "$rx" rx_errors)" = 0 ]' "rxonly $size $extra: none corrupted or out of order"
+	check '[ $((got + lost)) -le 50000 ]' "rxonly $size $extra: received ($got) + gaps ($lost) <= sent"
+	check '[ "$(jnum "$rx" size)" = "$size" ]' "rxonly $size $extra: frames arrived at their size"
+	if [ "$extra" = "--rx-buf=256" ]; then
+		check '[ "$(jnum "$rx" rx_merged)" = "$got" ]' "1500-byte frames over 256-byte buffers were all merged (MRG_RXBUF)"
+	fi
+done
+
+echo "== 3. fwd on B, pingpong on A"
+net_prog_start fwd "$VIONET" --socket "$b" fwd --secs 120
+net_wait_log fwd "ready" 30 || fails=$((fails + 1))
+pp=$NET_TMP/fwdpp.json
+timeout -k 5 60 "$VIONET" --socket "$a" pingpong --count 1000 --size 200 --secs 30 >"$pp" 2>"$pp.err"
+prc=$?
+net_testpmd_stop fwd
+cat "$pp" "$NET_TMP/fwd.out"
+check "[ $prc = 0 ] && [ \"$(jnum "$pp" rtts)\" = 1000 ]" "1000 round trips A -> B (fwd) -> A"
+check '[ "${NET_STATUS[fwd]}" = 0 ] && [ "$(jnum "$NET_TMP/fwd.out" tx_pkts)" = "$(jnum "$NET_TMP/fwd.out" rx_pkts)" ]' "fwd sent back everything it received"
+net_testpmd_stop vun2
+check '[ "${NET_STATUS[vun2]}" = 0 ]' "vhost-user-net (two sockets) exits 0"
+
+echo "== 4. command line"
+bad() {	# want-status want-regex args...
+	local want=$1 re=$2; shift 2
+	timeout -k 5 30 "$VIONET" "$@" >"$NET_TMP/bad.out" 2>"$NET_TMP/bad.err" </dev/null
+	local rc=$?
+	check "[ $rc = $want ] && grep -qE -e '$re' '$NET_TMP/bad.err' && [ ! -s '$NET_TMP/bad.out' ]" "vionet $* -> exit $want, /$re/"
+}
+bad 2 "want a mode" --socket "$a"
+bad 2 "--socket PATH is required" txonly
+bad 2 "unknown mode .bogus." --socket "$a" bogus
+bad 2 "two modes" --socket "$a" txonly rxonly
+bad 2 "--size 59: want" --socket "$a" txonly --size 59
+bad 2 "--burst 33: want 1..32" --socket "$a" txonly --burst 33
+bad 2 "--mac 1:2:3: want" --socket "$a" txonly --mac 1:2:3
+bad 2 "--queue-size 100: want a power of two" --socket "$a" txonly --queue-size 100
+bad 2 "--check is for rxonly" --socket "$a" txonly --check
+bad 3 "is the back-end running" --socket "$NET_TMP/nobody.sock" txonly
+net_prog_start vun3 "$VUN" --socket "$a" --port loop --mtu 1500
+net_wait_socket "$a" vun3 30 || exit 1
+bad 4 "above the device.s largest frame 1518" --socket "$a" txonly --size 1600
+"$VIONET" --help >"$NET_TMP/help" 2>&1
+check '[ $? = 0 ] && grep -q "exit status" "$NET_TMP/help"' "--help exits 0 and documents the exit statuses"
+net_testpmd_stop vun3
+
+echo "$fails failure(s)"
+[ "$fails" = 0 ]
