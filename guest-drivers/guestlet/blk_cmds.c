@@ -293,6 +293,109 @@ static void cmd_blk_crc(const char *args, size_t len)
 	fill_or_crc("blk-crc", false, args, len);
 }
 
+/* --- write-zeroes / discard / flush / id ------------------------------------------------- */
+
+static void zero_or_discard(const char *cmd, bool zero, const char *args, size_t len)
+{
+	struct arg a[] = {
+		{ .key = "lba", .max = ~0ull >> 9 },
+		{ .key = "n", .max = ~0ull >> 9 },
+		{ .key = "dev", .max = MAX_DEVS - 1 },
+		{ .key = "unmap", .max = 1 },
+	};
+	struct gl_blk *g;
+	u64 lba, left, reqs = 0;
+	u32 max;
+
+	parse_args(cmd, args, len, a, zero ? 4 : 3);
+	need(cmd, &a[0]);
+	need(cmd, &a[1]);
+	g = blk_get(cmd, a[2].val);
+	if (zero ? !g->blk.write_zeroes : !g->blk.discard)
+		gd_die(1, "%s: the device does not offer %s", cmd,
+		       zero ? "WRITE_ZEROES" : "DISCARD");
+	lba = a[0].val;
+	left = a[1].val;
+	if (lba > g->blk.capacity || left > g->blk.capacity - lba)
+		gd_die(1, "%s: sectors %llu+%llu past the disk end (%llu sectors)", cmd,
+		       (unsigned long long)lba, (unsigned long long)left,
+		       (unsigned long long)g->blk.capacity);
+	max = zero ? g->blk.max_write_zeroes_sectors : g->blk.max_discard_sectors;
+	if (!max)
+		max = 1u << 22;
+	gd_blk_set_poll(&g->blk, true);
+	while (left) {
+		u32 n = left < max ? (u32)left : max;
+		struct gd_blk_io io = {
+			.type = zero ? VIRTIO_BLK_T_WRITE_ZEROES : VIRTIO_BLK_T_DISCARD,
+			.flags = a[3].val ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0,
+			.sector = lba, .len = n * GD_BLK_SECTOR,
+		};
+		int st = gd_blk_sync(&g->blk, &io);
+
+		if (st != VIRTIO_BLK_S_OK)
+			gd_die(1, "%s: sector %llu: %s (%d)", cmd, (unsigned long long)lba,
+			       st_str(st), st);
+		lba += n;
+		left -= n;
+		reqs++;
+	}
+	gd_printf("%s: %llu sectors at %llu in %llu request%s\n", cmd,
+		  (unsigned long long)a[1].val, (unsigned long long)a[0].val,
+		  (unsigned long long)reqs, reqs == 1 ? "" : "s");
+}
+
+static void cmd_blk_zero(const char *args, size_t len)
+{
+	zero_or_discard("blk-zero", true, args, len);
+}
+
+static void cmd_blk_discard(const char *args, size_t len)
+{
+	zero_or_discard("blk-discard", false, args, len);
+}
+
+static void cmd_blk_flush(const char *args, size_t len)
+{
+	struct arg a[] = { { .key = "dev", .max = MAX_DEVS - 1 } };
+	struct gd_blk_io io = { .type = VIRTIO_BLK_T_FLUSH };
+	struct gl_blk *g;
+	int st;
+
+	parse_args("blk-flush", args, len, a, ARRAY_SIZE(a));
+	g = blk_get("blk-flush", a[0].val);
+	if (!g->blk.flush)
+		gd_die(1, "blk-flush: the device does not offer FLUSH");
+	gd_blk_set_poll(&g->blk, true);
+	st = gd_blk_sync(&g->blk, &io);
+	if (st != VIRTIO_BLK_S_OK)
+		gd_die(1, "blk-flush: %s (%d)", st_str(st), st);
+	gd_printf("blk-flush: ok\n");
+}
+
+static void cmd_blk_id(const char *args, size_t len)
+{
+	struct arg a[] = { { .key = "dev", .max = MAX_DEVS - 1 } };
+	struct gl_blk *g;
+	struct gd_blk_io io = { .type = VIRTIO_BLK_T_GET_ID, .len = VIRTIO_BLK_ID_BYTES };
+	char *s;
+	int st;
+
+	parse_args("blk-id", args, len, a, ARRAY_SIZE(a));
+	g = blk_get("blk-id", a[0].val);
+	s = dma_or_die("blk-id", VIRTIO_BLK_ID_BYTES);
+	io.buf = s;
+	gd_blk_set_poll(&g->blk, true);
+	st = gd_blk_sync(&g->blk, &io);
+	if (st != VIRTIO_BLK_S_OK)
+		gd_die(1, "blk-id: %s (%d)", st_str(st), st);
+	gd_puts("blk-id: serial=");
+	/* device data: plain characters only, at most 20, NUL ends it early */
+	for (int i = 0; i < VIRTIO_BLK_ID_BYTES && s[i]; i++)
+		gd_putc(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
+	gd_putc('\n');
+}
+
 /* --- verify ------------------------------------------------------------------------- */
 
 static void pattern(u64 *w, u64 blk, u64 seed)
@@ -903,3 +1006,7 @@ void gl_cmd_blk_verify(const char *args, size_t len)	{ cmd_blk_verify(args, len)
 void gl_cmd_blk_bench(const char *args, size_t len)	{ cmd_blk_bench(args, len); }
 void gl_cmd_blk_evil(const char *args, size_t len)	{ cmd_blk_evil(args, len); }
 void gl_cmd_blk_msix_mask(const char *args, size_t len)	{ cmd_blk_msix_mask(args, len); }
+void gl_cmd_blk_zero(const char *args, size_t len)	{ cmd_blk_zero(args, len); }
+void gl_cmd_blk_discard(const char *args, size_t len)	{ cmd_blk_discard(args, len); }
+void gl_cmd_blk_flush(const char *args, size_t len)	{ cmd_blk_flush(args, len); }
+void gl_cmd_blk_id(const char *args, size_t len)	{ cmd_blk_id(args, len); }

@@ -280,6 +280,10 @@ static const struct gl_cmd gl_cmds[] = {
 	{ "blk-bench", gl_cmd_blk_bench },
 	{ "blk-evil", gl_cmd_blk_evil },
 	{ "blk-msix-mask", gl_cmd_blk_msix_mask },
+	{ "blk-zero", gl_cmd_blk_zero },
+	{ "blk-discard", gl_cmd_blk_discard },
+	{ "blk-flush", gl_cmd_blk_flush },
+	{ "blk-id", gl_cmd_blk_id },
 };
 
 static void gl_run_one(const char *s, size_t len)

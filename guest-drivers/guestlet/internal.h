@@ -102,6 +102,10 @@ void gl_cmd_blk_verify(const char *args, size_t len);
 void gl_cmd_blk_bench(const char *args, size_t len);
 void gl_cmd_blk_evil(const char *args, size_t len);
 void gl_cmd_blk_msix_mask(const char *args, size_t len);
+void gl_cmd_blk_zero(const char *args, size_t len);
+void gl_cmd_blk_discard(const char *args, size_t len);
+void gl_cmd_blk_flush(const char *args, size_t len);
+void gl_cmd_blk_id(const char *args, size_t len);
 
 /* lib.c: what gcc may call even in freestanding code, and string helpers */
 void *memcpy(void *dst, const void *src, size_t n);

@@ -90,6 +90,19 @@ gblk_suite() {
 	else
 		fail "$name: dev=1"
 	fi
+	# WRITE_ZEROES lands in the file, exactly; DISCARD and FLUSH succeed; GET_ID
+	run 'blk-fill lba=4000 n=64 byte=9; blk-zero lba=4010 n=20; blk-zero lba=4040 n=8 unmap=1; blk-discard lba=4050 n=8; blk-flush; blk-id'
+	if [ "$rc" = 0 ] && cmp -s -n $((20 * 512)) -i $((4010 * 512)):0 "$tmp/img0" /dev/zero &&
+	   cmp -s -n $((8 * 512)) -i $((4040 * 512)):0 "$tmp/img0" /dev/zero &&
+	   [ "$(od -An -tx1 -j $((4009 * 512 + 511)) -N1 "$tmp/img0" | tr -d ' ')" = 09 ] &&
+	   [ "$(od -An -tx1 -j $((4030 * 512)) -N1 "$tmp/img0" | tr -d ' ')" = 09 ] &&
+	   grep -q '^blk-flush: ok$' "$tmp/out" && grep -q '^blk-id: serial=[ -~]*$' "$tmp/out" &&
+	   grep -q '^blk-discard: 8 sectors at 4050 in 1 request$' "$tmp/out"; then
+		echo "ok: $name: blk-zero zeroes exactly its sectors in the file; discard, flush, $(grep '^blk-id' "$tmp/out")"
+	else
+		fail "$name: blk-zero / blk-discard / blk-flush / blk-id"
+	fi
+
 	run 'blk-crc lba=65530 n=7'
 	if [ "$rc" = 1 ] && grep -q 'past the disk end' "$tmp/out"; then
 		echo "ok: $name: blk-crc past the end: exit 1"
