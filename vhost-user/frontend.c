@@ -41,6 +41,7 @@ struct vhu_fe {
 };
 
 static const struct vhost_ops fe_ops;
+int vhu_fe_fd(struct vhost_dev *d);
 
 static struct vhu_fe *to_fe(struct vhost_dev *d)
 {
@@ -689,4 +690,5 @@ static const struct vhost_ops fe_ops = {
 	.set_config = fe_set_config,
 	.reset = fe_reset,
 	.destroy = fe_destroy,
+	.conn_fd = vhu_fe_fd,
 };
