@@ -181,8 +181,9 @@ int gd_net_init(struct gd_net *n, struct gd_virtio_transport *t,
 		r = -EIO;
 		goto fail;
 	}
-	/* TX interrupts only while gd_net_wait_tx() sleeps. */
+	/* Interrupts only while gd_net_wait_*() sleeps. */
 	vq_drv_disable_cb(&n->txq.vq);
+	vq_drv_disable_cb(&n->rxq.vq);
 	rx_kick(n);
 	if (t->ops->irq_count) {
 		n->rx_irq_seen = t->ops->irq_count(t, GD_NET_RX_Q);
@@ -388,8 +389,8 @@ int gd_net_rx_burst(struct gd_net *n, struct gd_net_rx *pkts, unsigned int max)
 			rx_drop_part(n);
 		}
 	}
-	if (n->poll)
-		gd_virtqueue_poll_refresh(&n->rxq);
+	/* Interrupts off (polling, or awake between waits): keep used_event behind. */
+	gd_virtqueue_poll_refresh(&n->rxq);
 	return (int)cnt;
 }
 
@@ -492,12 +493,13 @@ int gd_net_tx_burst(struct gd_net *n, const struct gd_net_tx *pkts, unsigned int
 
 void gd_net_set_poll(struct gd_net *n, bool poll)
 {
+	/*
+	 * Either way interrupts stay off until gd_net_wait_*() sleeps: in
+	 * interrupt mode the caller waits when a burst finds nothing.
+	 */
 	n->poll = poll;
 	vq_drv_disable_cb(&n->txq.vq);
-	if (poll)
-		vq_drv_disable_cb(&n->rxq.vq);
-	else
-		vq_drv_enable_cb(&n->rxq.vq);
+	vq_drv_disable_cb(&n->rxq.vq);
 }
 
 u64 gd_net_irq_count(struct gd_net *n, unsigned int q)
@@ -521,6 +523,11 @@ static int net_wait(struct gd_net *n, struct gd_virtqueue *q)
 	seen = t->ops->irq_count(t, q->index);
 	if (!vq_drv_enable_cb(&q->vq))
 		t->ops->irq_wait(t, q->index, seen);
+	/*
+	 * Awake: interrupts off again until the next wait (as NAPI does), so a
+	 * device does not signal every batch while we are busy reaping.
+	 */
+	vq_drv_disable_cb(&q->vq);
 	return 0;
 }
 
@@ -531,11 +538,7 @@ int gd_net_wait_rx(struct gd_net *n)
 
 int gd_net_wait_tx(struct gd_net *n)
 {
-	int r = net_wait(n, &n->txq);
-
-	/* Back to no TX interrupts: the sender reclaims when it needs slots. */
-	vq_drv_disable_cb(&n->txq.vq);
-	return r;
+	return net_wait(n, &n->txq);
 }
 
 int gd_net_check(struct gd_net *n)

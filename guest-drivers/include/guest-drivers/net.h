@@ -28,9 +28,12 @@
  *	k = gd_net_rx_burst(&n, pkts, 32)    frames, valid until the next rx_burst
  *	gd_net_wait_rx(&n)                   interrupt mode: sleep until RX used
  *
- * Polling mode (gd_net_set_poll(n, true)) suppresses used-buffer interrupts
- * on both queues; otherwise RX interrupts are on and TX interrupts are
- * enabled only while gd_net_wait_tx() sleeps for free slots.
+ * Used-buffer interrupts are suppressed on both queues except while
+ * gd_net_wait_rx() / gd_net_wait_tx() sleeps (interrupt mode: the caller
+ * waits when a burst finds nothing, like NAPI); polling mode
+ * (gd_net_set_poll(n, true)) only records that the caller never waits.
+ * With EVENT_IDX, used_event is kept just behind the entries reaped, so the
+ * device never crosses it while interrupts are off.
  *
  * Security model: the device is not trusted.  vq_drv checks used ids; the
  * virtio-net header of a received frame is copied once out of DMA memory
