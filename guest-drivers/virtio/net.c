@@ -509,6 +509,31 @@ u64 gd_net_irq_count(struct gd_net *n, unsigned int q)
 	return t->ops->irq_count ? t->ops->irq_count(t, q) : 0;
 }
 
+/*
+ * A sender waiting for TX slots (EVENT_IDX): ask for the interrupt only when
+ * 3/4 of the frames in flight are done, not at the first one, so a full ring
+ * costs one wake-up per big batch instead of one per few frames.  True if
+ * the device already got that far (then there is nothing to wait for).
+ */
+static bool tx_delay_cb(struct gd_net *n, struct gd_virtqueue *q)
+{
+	struct vq_drv *d = &q->vq;
+	u16 delay, used;
+
+	if (q != &n->txq || !d->event_idx || n->tx_inflight < 8)
+		return false;
+	delay = (u16)(n->tx_inflight * 3 / 4);
+	WRITE_ONCE(*d->used_event, cpu_to_le16((u16)(d->last_used_idx + delay - 1)));
+	/*
+	 * Full barrier: the used_event store before the used->idx load (pairs
+	 * with the device's barrier between its used->idx store and its
+	 * used_event load): either it sees the new event, or we see its index.
+	 */
+	gd_mb();
+	used = le16_to_cpu(READ_ONCE(d->used->idx));
+	return (u16)(used - d->last_used_idx) >= delay;
+}
+
 static int net_wait(struct gd_net *n, struct gd_virtqueue *q)
 {
 	struct gd_virtio_transport *t = n->vdev.t;
@@ -521,7 +546,7 @@ static int net_wait(struct gd_net *n, struct gd_virtqueue *q)
 	n->waits++;
 	/* Count first: an interrupt after this read ends the wait below. */
 	seen = t->ops->irq_count(t, q->index);
-	if (!vq_drv_enable_cb(&q->vq))
+	if (!vq_drv_enable_cb(&q->vq) && !tx_delay_cb(n, q))
 		t->ops->irq_wait(t, q->index, seen);
 	/*
 	 * Awake: interrupts off again until the next wait (as NAPI does), so a
