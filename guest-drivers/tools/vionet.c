@@ -66,6 +66,7 @@ struct opts {
 struct stats {
 	u64 tx, rx, tx_bytes, rx_bytes, drops;
 	u64 checked, ours, bad, lost, reordered, stray, timeouts;
+	u64 csum_ok, csum_partial;	/* rxonly --check: UDP checksums */
 	u64 t_first, t_last;	/* rx: first and last frame */
 };
 
@@ -102,7 +103,8 @@ static void usage(FILE *f)
 "             check word over the payload; at the end wait (up to 5 s) until\n"
 "             the back-end has consumed every frame\n"
 "  rxonly     count received frames; with --check verify each: Ethernet/IPv4/\n"
-"             UDP lengths and the IPv4 header checksum for any IPv4/UDP frame,\n"
+"             UDP lengths, the IPv4 header checksum and a non-zero UDP checksum\n"
+"             (unless the frame is still partial, GUEST_CSUM) of any IPv4/UDP frame,\n"
 "             plus tag, check word and sequence order for vionet's own frames\n"
 "  fwd        send every received frame back unchanged (io forwarding)\n"
 "  pingpong   send one frame, wait until it comes back (e.g. through\n"
@@ -123,7 +125,9 @@ static void usage(FILE *f)
 "  --queue-size N     entries per queue, a power of two 16..1024 (1024)\n"
 "  --rx-buf N         bytes per RX buffer incl. the 12-byte header, 64..65536\n"
 "                     (2048 with MRG_RXBUF); small ones make the back-end merge\n"
-"  --csum             negotiate CSUM/GUEST_CSUM when offered\n"
+"  --csum             negotiate CSUM/GUEST_CSUM; txonly/pingpong then leave the\n"
+"                     UDP checksum to the device (NEEDS_CSUM; exit 4 if CSUM\n"
+"                     is not offered), else UDP checksums are 0\n"
 "  --no-mrg-rxbuf, --no-event-idx, --no-indirect\n"
 "                     do not negotiate that feature\n"
 "  -h, --help         this text\n"
@@ -136,7 +140,8 @@ static void usage(FILE *f)
 "  frame) or round trips (pingpong) per second; gbps counts frame bytes.\n"
 "  drops: frames the driver discarded as malformed, frames fwd could not\n"
 "  send, pingpong frames that did not come back within 1 s.  rxonly --check\n"
-"  adds checked, ours, bad, lost (sequence gaps), reordered; pingpong adds\n"
+"  adds checked, ours, bad, lost (sequence gaps), reordered, csum_ok (UDP\n"
+"  checksums verified), csum_partial (left partial); pingpong adds\n"
 "  p50_us, p99_us.\n"
 "\n"
 "SIGINT/SIGTERM end a run early (the JSON line is still printed).\n"
@@ -329,15 +334,34 @@ static void put16(u8 *p, u16 v) { p[0] = (u8)(v >> 8); p[1] = (u8)v; }
 static u32 le32_get(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
 static void le32_put(u8 *p, u32 v) { memcpy(p, &v, 4); }
 
-static u16 ip_csum(const u8 *p, unsigned int len)
+/* Ones' complement sum of @len bytes (big-endian 16-bit words), unfolded. */
+static u32 sum16(u32 s, const u8 *p, unsigned int len)
 {
-	u32 s = 0;
+	unsigned int i;
 
-	for (unsigned int i = 0; i + 1 < len; i += 2)
+	for (i = 0; i + 1 < len; i += 2)
 		s += get16(p + i);
+	if (len & 1)
+		s += (u32)p[len - 1] << 8;
+	return s;
+}
+
+static u16 fold(u32 s)
+{
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
-	return (u16)~s;
+	return (u16)s;
+}
+
+static u16 ip_csum(const u8 *p, unsigned int len)
+{
+	return (u16)~fold(sum16(0, p, len));
+}
+
+/* The UDP/IPv4 pseudo-header sum (addresses, protocol, UDP length). */
+static u32 udp_pseudo(const u8 *ip, u16 udp_len)
+{
+	return sum16(0, ip + 12, 8) + 17 + udp_len;
 }
 
 /* Byte @i of the payload after the tag (a fixed pattern). */
@@ -361,8 +385,12 @@ static u32 tag_check(u32 stream, u32 seq, u32 fsum)
 	return ((seq ^ stream) * 0x9E3779B1u) ^ fsum ^ 0x5bd1e995u;
 }
 
-/* Headers and fixed payload of a frame of @size bytes. */
-static void frame_build(u8 *f, u32 size, const u8 *src, const u8 *dst)
+/*
+ * Headers and fixed payload of a frame of @size bytes.  @csum_offload: the
+ * UDP checksum field holds the pseudo-header sum for the device to complete
+ * (NEEDS_CSUM from byte 34, field at +6); otherwise 0 (no checksum).
+ */
+static void frame_build(u8 *f, u32 size, const u8 *src, const u8 *dst, bool csum_offload)
 {
 	u8 *ip = f + 14, *udp = f + 34, *pl = f + HDRS_LEN;
 
@@ -381,6 +409,8 @@ static void frame_build(u8 *f, u32 size, const u8 *src, const u8 *dst)
 	put16(udp, 1024);
 	put16(udp + 2, 9);		/* discard */
 	put16(udp + 4, (u16)(size - 34));
+	if (csum_offload)
+		put16(udp + 6, fold(udp_pseudo(ip, (u16)(size - 34))));
 	le32_put(pl, TAG_MAGIC);
 	le32_put(pl + 4, stream_id);
 	for (u32 i = 0; i < size - HDRS_LEN - TAG_LEN; i++)
@@ -393,6 +423,17 @@ static void frame_stamp(u8 *f, u32 seq, u32 fsum)
 	le32_put(f + HDRS_LEN + 12, tag_check(stream_id, seq, fsum));
 }
 
+struct run {
+	struct gd_net *n;
+	const struct opts *o;
+	struct stats st;
+	u64 t0, deadline;
+	u8 *tpl;		/* burst frames of --size bytes */
+	u32 fsum;
+	u32 seq;
+	u16 tx_flags;		/* GD_NET_F_NEEDS_CSUM with --csum */
+};
+
 struct seqtrack {
 	bool have;
 	u32 stream, next;
@@ -402,8 +443,11 @@ struct seqtrack {
  * Verify a received frame.  0: good (*ours set if it carries our tag, *seq
  * its number, *stream its stream), or a reason string.
  */
-static const char *frame_verify(const u8 *f, u32 len, bool *ours, u32 *stream, u32 *seq)
+static const char *frame_verify(struct run *r, const struct gd_net_rx *p, bool *ours,
+				u32 *stream, u32 *seq)
 {
+	const u8 *f = p->data;
+	u32 len = p->len;
 	const u8 *ip, *udp, *pl;
 	u32 iplen, ihl, plen;
 
@@ -428,6 +472,17 @@ static const char *frame_verify(const u8 *f, u32 len, bool *ours, u32 *stream, u
 	udp = ip + ihl;
 	if (get16(udp + 4) != iplen - ihl)
 		return "UDP length inconsistent with IPv4";
+	if (r && get16(udp + 6)) {
+		if (p->flags & GD_NET_F_NEEDS_CSUM) {
+			r->st.csum_partial++;	/* to be completed: nothing to check yet */
+		} else {
+			u32 ul = iplen - ihl;
+
+			if (fold(sum16(udp_pseudo(ip, (u16)ul), udp, ul)) != 0xffff)
+				return "UDP checksum";
+			r->st.csum_ok++;
+		}
+	}
 	pl = udp + 8;
 	plen = iplen - ihl - 8;
 	if (plen < TAG_LEN || le32_get(pl) != TAG_MAGIC)
@@ -444,16 +499,6 @@ static const char *frame_verify(const u8 *f, u32 len, bool *ours, u32 *stream, u
 }
 
 /* --- the run ---------------------------------------------------------------------- */
-
-struct run {
-	struct gd_net *n;
-	const struct opts *o;
-	struct stats st;
-	u64 t0, deadline;
-	u8 *tpl;		/* burst frames of --size bytes */
-	u32 fsum;
-	u32 seq;
-};
 
 static bool time_up(struct run *r, u64 now)
 {
@@ -509,7 +554,9 @@ static int run_txonly(struct run *r)
 				u8 *f = r->tpl + (size_t)i * r->o->size;
 
 				frame_stamp(f, r->seq++, r->fsum);
-				pk[i] = (struct gd_net_tx){ .data = f, .len = r->o->size };
+				pk[i] = (struct gd_net_tx){ .data = f, .len = r->o->size,
+							    .flags = r->tx_flags,
+							    .csum_start = 34, .csum_offset = 6 };
 			}
 		}
 		k = gd_net_tx_burst(r->n, pk, pending);
@@ -597,8 +644,7 @@ static int run_rxonly(struct run *r)
 			if (r->o->check) {
 				bool ours;
 				u32 stream = 0, seq = 0;
-				const char *why = frame_verify(pk[i].data, pk[i].len, &ours,
-							       &stream, &seq);
+				const char *why = frame_verify(r, &pk[i], &ours, &stream, &seq);
 
 				r->st.checked++;
 				if (why)
@@ -633,6 +679,12 @@ static int run_fwd(struct run *r)
 		for (int i = 0; i < k; i++) {
 			rx_account(r, &pk[i], now);
 			tx[i] = (struct gd_net_tx){ .data = pk[i].data, .len = pk[i].len };
+			if (r->o->csum && (pk[i].flags & GD_NET_F_NEEDS_CSUM)) {
+				/* still partial: pass the request on */
+				tx[i].flags = GD_NET_F_NEEDS_CSUM;
+				tx[i].csum_start = pk[i].csum_start;
+				tx[i].csum_offset = pk[i].csum_offset;
+			}
 		}
 		s = gd_net_tx_burst(r->n, tx, (unsigned int)k);
 		if (s < 0)
@@ -660,7 +712,8 @@ static int run_pingpong(struct run *r)
 		if (time_up(r, now) || (r->o->count && rtts + r->st.timeouts >= r->o->count))
 			break;
 		frame_stamp(r->tpl, seq, r->fsum);
-		tx = (struct gd_net_tx){ .data = r->tpl, .len = r->o->size };
+		tx = (struct gd_net_tx){ .data = r->tpl, .len = r->o->size,
+					 .flags = r->tx_flags, .csum_start = 34, .csum_offset = 6 };
 		t_send = now_ns();
 		for (;;) {
 			k = gd_net_tx_burst(r->n, &tx, 1);
@@ -686,7 +739,7 @@ static int run_pingpong(struct run *r)
 				u32 stream = 0, s = 0;
 
 				rx_account(r, &pk[i], now);
-				if (!frame_verify(pk[i].data, pk[i].len, &ours, &stream, &s) &&
+				if (!frame_verify(NULL, &pk[i], &ours, &stream, &s) &&
 				    ours && stream == stream_id && s == seq)
 					back = true;
 				else
@@ -750,9 +803,11 @@ static void print_json(struct run *r, double elapsed)
 		       (unsigned long long)hist.n, (unsigned long long)r->st.timeouts);
 	if (o->check)
 		printf(",\"checked\":%llu,\"ours\":%llu,\"bad\":%llu,\"lost\":%llu,"
-		       "\"reordered\":%llu", (unsigned long long)r->st.checked,
+		       "\"reordered\":%llu,\"csum_ok\":%llu,\"csum_partial\":%llu",
+		       (unsigned long long)r->st.checked,
 		       (unsigned long long)r->st.ours, (unsigned long long)r->st.bad,
-		       (unsigned long long)r->st.lost, (unsigned long long)r->st.reordered);
+		       (unsigned long long)r->st.lost, (unsigned long long)r->st.reordered,
+		       (unsigned long long)r->st.csum_ok, (unsigned long long)r->st.csum_partial);
 	printf(",\"elapsed\":%.3f,\"poll\":%d,\"burst\":%u,\"rx_errors\":%llu,"
 	       "\"tx_errors\":%llu,\"rx_merged\":%llu,\"tx_notifies\":%llu,"
 	       "\"rx_refills\":%llu,\"rx_irqs\":%llu,\"tx_irqs\":%llu,\"mrg_rxbuf\":%d,"
@@ -840,8 +895,14 @@ int main(int argc, char **argv)
 		ret = EX_DEVICE;
 		goto out;
 	}
+	if (o.csum && o.mode != M_RXONLY && !net.csum) {
+		fprintf(stderr, "vionet: --csum: the back-end does not offer CSUM\n");
+		ret = EX_DEVICE;
+		goto out;
+	}
+	r.tx_flags = o.csum && o.mode != M_RXONLY ? GD_NET_F_NEEDS_CSUM : 0;
 	for (unsigned int i = 0; i < GD_NET_BURST_MAX; i++)
-		frame_build(r.tpl + (size_t)i * o.size, o.size, src, o.dst);
+		frame_build(r.tpl + (size_t)i * o.size, o.size, src, o.dst, r.tx_flags != 0);
 	r.fsum = fill_sum(r.tpl + HDRS_LEN + TAG_LEN, o.size - HDRS_LEN - TAG_LEN);
 	gd_net_set_poll(&net, o.poll);
 	/* Tests wait for this line before starting a sender. */

@@ -8,7 +8,9 @@
 #     256-byte RX buffers (the back-end merges, MRG_RXBUF num_buffers > 1);
 #     every frame received is intact, in order, ours, and no more arrive than
 #     were sent (received + sequence gaps <= sent: the loop port may drop when
-#     its ring is full, never invent or corrupt);
+#     its ring is full, never invent or corrupt); txonly --csum leaves the UDP
+#     checksum to the back-end (NEEDS_CSUM): rxonly verifies each one, or with
+#     --csum itself (GUEST_CSUM) receives each still partial;
 #  3. fwd on B, pingpong on A: frames cross both guests and come back;
 #  4. command-line errors: exit 2 with a message, a missing socket exit 3,
 #     --size above the MTU exit 4.
@@ -48,9 +50,11 @@ echo "== 2. two sockets: txonly A -> rxonly --check B"
 # A fresh back-end per run: the loop port keeps frames for a socket whose
 # front-end is gone and hands them to the next one (a switch would too).
 run=0
-for spec in "64 -" "1500 -" "1500 --rx-buf=256" "64 --poll"; do
-	read -r size extra <<<"$spec"
+last=6
+for spec in "64 - -" "1500 - -" "1500 --rx-buf=256 -" "64 --poll -" "1500 - --csum" "1500 --csum --csum"; do
+	read -r size extra txextra <<<"$spec"
 	[ "$extra" = - ] && extra=""
+	[ "$txextra" = - ] && txextra=""
 	run=$((run + 1))
 	name=rx$run
 	a=$NET_TMP/a$run.sock b=$NET_TMP/b$run.sock
@@ -59,7 +63,7 @@ for spec in "64 -" "1500 -" "1500 --rx-buf=256" "64 --poll"; do
 	net_prog_start $name "$VIONET" --socket "$b" rxonly --check --secs 120 $extra
 	net_wait_log $name "ready" 30 || { fails=$((fails + 1)); continue; }
 	tx=$NET_TMP/tx$run.json
-	timeout -k 5 60 "$VIONET" --socket "$a" txonly --size "$size" --count 50000 >"$tx" 2>"$tx.err"
+	timeout -k 5 60 "$VIONET" --socket "$a" txonly --size "$size" --count 50000 $txextra >"$tx" 2>"$tx.err"
 	trc=$?
 	net_testpmd_stop $name	# SIGINT: rxonly prints its JSON and exits
 	rx=$NET_TMP/$name.out
@@ -74,7 +78,14 @@ for spec in "64 -" "1500 -" "1500 --rx-buf=256" "64 --poll"; do
 	if [ "$extra" = "--rx-buf=256" ]; then
 		check '[ "$(jnum "$rx" rx_merged)" = "$got" ]' "1500-byte frames over 256-byte buffers were all merged (MRG_RXBUF)"
 	fi
-	[ $run -lt 4 ] && net_testpmd_stop vun2
+	if [ "$txextra" = --csum ] && [ -z "$extra" ]; then
+		check '[ "$(jnum "$rx" csum_ok)" = "$got" ]' "txonly --csum: the back-end completed every UDP checksum (NEEDS_CSUM), rxonly verified them"
+	elif [ "$txextra" = --csum ]; then
+		check '[ "$(jnum "$rx" csum_partial)" = "$got" ]' "txonly --csum -> rxonly --csum (GUEST_CSUM): every frame arrived partial with its csum_start/offset"
+	else
+		check '[ "$(jnum "$rx" csum_ok)" = 0 ] && [ "$(jnum "$rx" csum_partial)" = 0 ]' "no UDP checksum without --csum"
+	fi
+	[ $run -lt $last ] && net_testpmd_stop vun2
 done
 
 echo "== 3. fwd on B, pingpong on A"
