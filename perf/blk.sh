@@ -43,7 +43,9 @@
 # usr+sys for host-fio; kicks/irqs: vioblk's notification counts.  With
 # BLK_REPS=N each point runs N times and the run with the median IOPS is
 # reported (plus "iops_runs":[...]); other load on the machine shows up as
-# spread there, and the load average is noted at the start.
+# spread there, and the load average is noted at the start.  On a shared
+# box, many short runs beat a few long ones (a back-end thread can sit
+# runnable for a second without getting its CPU): BLK_SECS=2 BLK_REPS=5.
 # then a ratio table (lines starting with '#'): vhost-user-blk / qsd (target
 # >= 1.5 at QD32) and vhost-user-blk / host-fio (target >= 0.9), each marked
 # met or missed.  Rows for build/vhost-user-blk are skipped with a note when
