@@ -337,7 +337,12 @@ int gd_net_rx_burst(struct gd_net *n, struct gd_net_rx *pkts, unsigned int max)
 			}
 			/* One copy out of shared memory; only the copy is used. */
 			__builtin_memcpy(&h, b->va, sizeof(h));
-			gd_rmb();	/* (compiler) the copy before the checks */
+			/*
+			 * Compiler barrier: the copy is complete before the
+			 * checks, which use only it (the compiler may not
+			 * re-read a field from shared memory: no double fetch).
+			 */
+			gd_rmb();
 			nb = n->mrg_rxbuf ? le16_to_cpu(h.num_buffers) : 1;
 			if (nb == 0 || nb > n->rxq.vq.num) {
 				n->rx_errors++;
