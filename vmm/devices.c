@@ -2,14 +2,30 @@
 /* vmm's virtio devices (see devices.h). */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/virtio_ids.h>
 
 #include <vhost-user/frontend.h>
 #include "devices.h"
 
+/* A back-end that is still starting (socket not there or not listening yet)
+ * gets this long before vmm gives up. */
+#define VHOST_USER_CONNECT_WAIT_MS 2000
+
 static int create_vhost_user(struct vmm_device *dev, char *err, size_t errlen)
 {
-	int ret = vhu_fe_connect(dev->opts->path, NULL, &dev->be);
+	int ret, waited = 0;
+
+	for (;;) {
+		ret = vhu_fe_connect(dev->opts->path, NULL, &dev->be);
+		if ((ret != -ECONNREFUSED && ret != -ENOENT) || waited >= VHOST_USER_CONNECT_WAIT_MS)
+			break;
+		usleep(50 * 1000);
+		waited += 50;
+	}
+	if (!ret && waited)
+		fprintf(stderr, "vmm: --vhost-user=%s: back-end answered after %d ms\n",
+			dev->opts->arg, waited);
 
 	if (ret)
 		snprintf(err, errlen, "--vhost-user=%s: cannot connect to the back-end: %s",

@@ -40,21 +40,25 @@ trap cleanup EXIT
 fails=0
 truncate -s 16M "$tmp/img"
 
+n=0
 for mode in "poll=1" "poll=0" "poll=0 wait=spin"; do
-	rm -f "$tmp/sock"
-	"$BE" --socket "$tmp/sock" --disk "$tmp/img" >"$tmp/be.log" 2>&1 </dev/null &
+	n=$((n + 1))
+	sock=$tmp/sock$n
+	# The wait below looks for this round's crc32= line: never the last one's.
+	rm -f "$tmp/out" "$tmp/err"
+	"$BE" --socket "$sock" --disk "$tmp/img" >"$tmp/be.log" 2>&1 </dev/null &
 	be_pid=$!
 	for _ in $(seq 1 300); do
-		listening "$tmp/sock" && break
+		listening "$sock" && break
 		sleep 0.1
 	done
-	if ! listening "$tmp/sock"; then
+	if ! listening "$sock"; then
 		echo "FAIL: $mode: back-end not listening after 30 s:"; sed 's/^/  | /' "$tmp/be.log"
 		fails=$((fails + 1))
 		kill "$be_pid" 2>/dev/null; wait "$be_pid" 2>/dev/null; be_pid=
 		continue
 	fi
-	timeout -k 5 60 "$VMM" --kernel "$GUEST" --vhost-user="$tmp/sock" \
+	timeout -k 5 60 "$VMM" --kernel "$GUEST" --vhost-user="$sock" \
 		--cmdline "blk-crc lba=0 n=8; blk-bench rw=randread qd=4 secs=50 $mode" \
 		>"$tmp/out" 2>"$tmp/err" </dev/null &
 	vmm_pid=$!
