@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,8 @@ struct opts {
 	unsigned int queue_size;
 	u32 rx_buf;
 	u64 features_off;
+	int cpu;		/* -1: not pinned */
+	unsigned int idle_secs;	/* rxonly/fwd: end this long after the last frame */
 };
 
 struct stats {
@@ -116,6 +119,8 @@ static void usage(FILE *f)
 "  --secs S           run time in seconds, 1..86400 (5; --seconds too)\n"
 "  --count N          txonly: send N frames; rxonly: stop after N frames\n"
 "                     (exit 1 if --secs passes first); pingpong: N round trips\n"
+"  --idle-secs S      rxonly/fwd: end S seconds after the last frame, once\n"
+"                     frames have come (a sender finished); --secs still bounds\n"
 "  --burst N          frames per rx/tx burst, 1..32 (32)\n"
 "  --poll             busy-poll with interrupts suppressed (default: sleep\n"
 "                     on the call eventfd when there is nothing to do)\n"
@@ -128,6 +133,7 @@ static void usage(FILE *f)
 "  --csum             negotiate CSUM/GUEST_CSUM; txonly/pingpong then leave the\n"
 "                     UDP checksum to the device (NEEDS_CSUM; exit 4 if CSUM\n"
 "                     is not offered), else UDP checksums are 0\n"
+"  --cpu N            run on CPU N only (sched_setaffinity)\n"
 "  --no-mrg-rxbuf, --no-event-idx, --no-indirect\n"
 "                     do not negotiate that feature\n"
 "  -h, --help         this text\n"
@@ -222,13 +228,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "no-mrg-rxbuf", no_argument, NULL, 'R' },
 		{ "no-event-idx", no_argument, NULL, 'E' },
 		{ "no-indirect", no_argument, NULL, 'I' },
+		{ "cpu", required_argument, NULL, 'P' },
+		{ "idle-secs", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	u64 v;
 	int c;
 
-	*o = (struct opts){ .mode = -1, .size = 64, .secs = 5, .burst = 32,
+	*o = (struct opts){ .mode = -1, .size = 64, .secs = 5, .burst = 32, .cpu = -1,
 			    .dst = { 0x02, 0, 0, 0, 0, 0x02 } };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		const char *a = optarg;
@@ -298,6 +306,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'I':
 			o->features_off |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 			break;
+		case 'i':
+			if (parse_u64(a, &v) || v < 1 || v > 86400)
+				return bad_opt("--idle-secs", a, "1..86400");
+			o->idle_secs = (unsigned int)v;
+			break;
+		case 'P':
+			if (parse_u64(a, &v) || v >= CPU_SETSIZE)
+				return bad_opt("--cpu", a, "a CPU number");
+			o->cpu = (int)v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EX_OK);
@@ -318,6 +336,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->check && o->mode != M_RXONLY) {
 		fprintf(stderr, "vionet: --check is for rxonly\n");
+		return -1;
+	}
+	if (o->idle_secs && o->mode != M_RXONLY && o->mode != M_FWD) {
+		fprintf(stderr, "vionet: --idle-secs is for rxonly and fwd\n");
 		return -1;
 	}
 	if (o->count && o->mode == M_FWD) {
@@ -502,6 +524,9 @@ static const char *frame_verify(struct run *r, const struct gd_net_rx *p, bool *
 
 static bool time_up(struct run *r, u64 now)
 {
+	if (r->o->idle_secs && r->st.rx &&
+	    now - r->st.t_last >= (u64)r->o->idle_secs * 1000000000ull)
+		return true;
 	return stop_flag || now >= r->deadline;
 }
 
@@ -835,6 +860,16 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o)) {
 		fprintf(stderr, "try 'vionet --help'\n");
 		return EX_USAGE;
+	}
+	if (o.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(o.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set)) {
+			fprintf(stderr, "vionet: --cpu %d: %s\n", o.cpu, strerror(errno));
+			return EX_USAGE;
+		}
 	}
 	stream_id = (u32)(now_ns() ^ ((u64)getpid() << 16));
 	ret = gd_vu_mem_init(MEM_BYTES);

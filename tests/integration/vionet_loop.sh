@@ -60,12 +60,15 @@ for spec in "64 - -" "1500 - -" "1500 --rx-buf=256 -" "64 --poll -" "1500 - --cs
 	a=$NET_TMP/a$run.sock b=$NET_TMP/b$run.sock
 	net_prog_start vun2 "$VUN" --socket "$a" --socket "$b" --port loop
 	net_wait_socket "$a" vun2 30 && net_wait_socket "$b" vun2 30 || exit 1
-	net_prog_start $name "$VIONET" --socket "$b" rxonly --check --secs 120 $extra
+	net_prog_start $name "$VIONET" --socket "$b" rxonly --check --secs 120 --idle-secs 2 $extra
 	net_wait_log $name "ready" 30 || { fails=$((fails + 1)); continue; }
 	tx=$NET_TMP/tx$run.json
 	timeout -k 5 60 "$VIONET" --socket "$a" txonly --size "$size" --count 50000 $txextra >"$tx" 2>"$tx.err"
 	trc=$?
-	net_testpmd_stop $name	# SIGINT: rxonly prints its JSON and exits
+	# rxonly ends by itself 2 s after the last frame (frames still queued in
+	# the back-end arrive first); bounded by its --secs 120
+	for ((i = 0; i < 1300; i++)); do net_alive $name || break; sleep 0.1; done
+	net_testpmd_stop $name
 	rx=$NET_TMP/$name.out
 	cat "$tx" "$rx"
 	sent=$(jnum "$tx" tx_pkts) got=$(jnum "$rx" rx_pkts) lost=$(jnum "$rx" lost)
@@ -117,6 +120,8 @@ bad 2 "--burst 33: want 1..32" --socket "$a" txonly --burst 33
 bad 2 "--mac 1:2:3: want" --socket "$a" txonly --mac 1:2:3
 bad 2 "--queue-size 100: want a power of two" --socket "$a" txonly --queue-size 100
 bad 2 "--check is for rxonly" --socket "$a" txonly --check
+bad 2 "--idle-secs is for rxonly and fwd" --socket "$a" txonly --idle-secs 1
+bad 2 "--cpu x: want a CPU number" --socket "$a" txonly --cpu x
 bad 3 "is the back-end running" --socket "$NET_TMP/nobody.sock" txonly
 net_prog_start vun3 "$VUN" --socket "$a" --port loop --mtu 1500
 net_wait_socket "$a" vun3 30 || exit 1
