@@ -6,6 +6,7 @@ LIBS += vhost-user
 vhost-user-objs += vhost-user/proto.o
 vhost-user-objs += vhost-user/backend.o
 vhost-user-objs += vhost-user/frontend.o
+vhost-user-objs += vhost-user/ring.o
 
 TESTS += vhu_loopback
 vhu_loopback-libs := vhost-user virtio

@@ -91,10 +91,7 @@ static int echo_start(struct vhu_dev *dev, struct vhu_vq *hv)
 
 	if (hv->idx != 0)
 		return -EINVAL;
-	vq_init(vq, hv->mem);
-	if (vq_set_num(vq, hv->num) || vq_set_features(vq, hv->features) ||
-	    vq_set_addr_uaddr(vq, hv->desc_uaddr, hv->avail_uaddr, hv->used_uaddr) ||
-	    vq_set_base(vq, hv->last_avail_idx) || vq_start(vq))
+	if (vhu_vq_ring_start(hv, vq))
 		return -EINVAL;
 	eq.hv = hv;
 	eq.stop_fd = eventfd(0, EFD_CLOEXEC);

@@ -454,10 +454,7 @@ static int queue_start(struct vhu_dev *dev, struct vhu_vq *hv)
 	if (q->running)
 		return -EBUSY;
 	vq = &q->vq;
-	vq_init(vq, hv->mem);
-	if (vq_set_num(vq, hv->num) || vq_set_features(vq, hv->features) ||
-	    vq_set_addr_uaddr(vq, hv->desc_uaddr, hv->avail_uaddr, hv->used_uaddr) ||
-	    vq_set_base(vq, hv->last_avail_idx) || vq_start(vq)) {
+	if (vhu_vq_ring_start(hv, vq)) {
 		bs_log("%s: queue %u: ring rejected", s->o.disk_path, hv->idx);
 		return -EINVAL;
 	}

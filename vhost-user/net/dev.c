@@ -95,19 +95,6 @@ static int set_features(struct vhu_dev *vhu, u64 features)
 	return 0;
 }
 
-/* Map a started vhost-user queue into a device-side struct vq. */
-static int vq_from_vhu(struct vq *v, const struct vhu_vq *vq)
-{
-	int r;
-
-	vq_init(v, vq->mem);
-	if ((r = vq_set_num(v, vq->num)) || (r = vq_set_features(v, vq->features)) ||
-	    (r = vq_set_addr_uaddr(v, vq->desc_uaddr, vq->avail_uaddr, vq->used_uaddr)) ||
-	    (r = vq_set_base(v, vq->last_avail_idx)) || (r = vq_start(v)))
-		return r;
-	return 0;
-}
-
 static int queue_start(struct vhu_dev *vhu, struct vhu_vq *vq)
 {
 	struct vun_dev *d = to_dev(vhu);
@@ -119,7 +106,7 @@ static int queue_start(struct vhu_dev *vhu, struct vhu_vq *vq)
 		return 0;	/* the control queue: the front-end handles it */
 	qp = &d->qp[vq->idx / 2];
 	vun_qp_stop(qp);
-	r = vq_from_vhu(tx ? &qp->txq : &qp->rxq, vq);
+	r = vhu_vq_ring_start(vq, tx ? &qp->txq : &qp->rxq);
 	if (r) {
 		vun_log("%s: queue %u: cannot use the ring: %s", d->path, vq->idx,
 			strerror(-r));

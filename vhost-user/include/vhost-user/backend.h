@@ -152,6 +152,14 @@ u64 vhu_dev_features(struct vhu_dev *dev);
 u64 vhu_dev_protocol_features(struct vhu_dev *dev);
 const struct vq_mem *vhu_dev_mem(struct vhu_dev *dev);
 
+struct vq;
+/*
+ * Set up and start the device side of the ring (virtio/vq.h) for a queue the
+ * library reports ready: memory table, size, features, addresses (front-end
+ * uaddrs) and base.  Call from queue_start(); 0 or the -errno vq_set_*() gave.
+ */
+int vhu_vq_ring_start(const struct vhu_vq *hv, struct vq *vq);
+
 /*
  * Inflight tracking helpers (VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD), split ring.
  * All are no-ops when vq->inflight is NULL, and ignore head >= vq->num.
