@@ -7,7 +7,7 @@
 #   backend vhost-user-net  build/vhost-user-net --port net_null0 (ours)
 #   driver  dpdk-virtio-user testpmd's virtio_user PMD: txonly (to-backend)
 #                           or rxonly (to-driver)
-#   driver  vionet          build/vionet (ours), to-backend only for now
+#   driver  vionet          build/vionet (ours): txonly to the back-end, rxonly from it
 # to-backend: the driver sends, the back-end forwards into net_null0
 #             (no-rx=1, so nothing flows back);
 # to-driver:  net_null0 generates frames, the back-end puts them on the
@@ -35,7 +35,7 @@
 #      per-second rate of a run; max: its best second, for shared machines),
 #      NET_CPU_BACKEND (0),
 #      NET_CPU_DRIVER (1), VIONET_ARGS (extra vionet arguments).
-# vionet is run as:  vionet --socket SOCK --mode txonly --size N
+# vionet is run as:  vionet --socket SOCK --mode txonly|rxonly --size N --cpu NET_CPU_DRIVER
 #   --seconds S $VIONET_ARGS, and must print a JSON line with "mpps".
 set -u
 cd "$(dirname "$0")/.."
@@ -132,8 +132,10 @@ run_driver() {	# driver dir size
 			printf "%.3f %.2f %.2f %s", p / 1e6, b / hz / w, d / hz / w,
 				(c > 0 && n > 0) ? sprintf("%.0f", c / n) : "-" }' ;;
 	vionet)
-		timeout -k 5 $((WARMUP + SAMPLES + 30)) "$VIONET" --socket "$sock" --mode txonly \
-			--size "$size" --seconds "$((WARMUP + SAMPLES))" ${VIONET_ARGS:-} \
+		local vmode=txonly
+		[ "$dir" = to-driver ] && vmode=rxonly
+		timeout -k 5 $((WARMUP + SAMPLES + 30)) "$VIONET" --socket "$sock" --mode "$vmode" \
+			--size "$size" --seconds "$((WARMUP + SAMPLES))" --cpu "$CPU_D" ${VIONET_ARGS:-} \
 			</dev/null >"$NET_TMP/drv.log" 2>&1
 		echo "$(grep -ao '"mpps": *[0-9.]*' "$NET_TMP/drv.log" | tail -n 1 | sed 's/.*: *//') - - -" ;;
 	esac
@@ -204,12 +206,10 @@ for dir in ${NET_DIRS:-to-backend to-driver}; do
 		else
 			note "skipped: vhost-user-net <- dpdk-virtio-user $dir $size ($VUN not built yet)"
 		fi
-		if [ "$dir" = to-backend ]; then
-			if [ -x "$VUN" ] && [ -x "$VIONET" ]; then
-				row vhost-user-net vionet "$dir" "$size"
-			else
-				note "skipped: vhost-user-net <- vionet $dir $size (needs $VUN and $VIONET)"
-			fi
+		if [ -x "$VUN" ] && [ -x "$VIONET" ]; then
+			row vhost-user-net vionet "$dir" "$size"
+		else
+			note "skipped: vhost-user-net <-> vionet $dir $size (needs $VUN and $VIONET)"
 		fi
 	done
 done
