@@ -70,3 +70,44 @@ vmm_blk "vhost (ioeventfd+irqfd)"
 vmm_blk "--no-ioeventfd --no-irqfd" --no-ioeventfd --no-irqfd
 echo "host check of the sectors the guest wrote: crc32=$(head -c 4096 "$img" | gzip -c | tail -c 8 | od -An -t x4 -N 4 | tr -d ' ')"
 echo "('make bench-vm-blk' and 'make bench-blk' run the full comparisons, with fio and qemu-storage-daemon)"
+
+# --- vhost-user-net ---------------------------------------------------------------
+VUN=$BUILD/vhost-user-net
+VIONET=$BUILD/vionet
+vun_start() {	# socket args... ; the port args follow the sockets
+	printf '$ %s &\n' "$VUN $*"
+	"$VUN" "$@" >"$scratch/vun.json" 2>"$scratch/vun.log" &
+	bepid=$!
+	for _ in $(seq 200); do grep -q 'listening' "$scratch/vun.log" 2>/dev/null && return; sleep 0.05; done
+}
+vun_stop() { kill -INT "$bepid"; wait "$bepid" 2>/dev/null; bepid=""; }
+
+step "6. vhost-user-net: vionet (our virtio-net driver in a host process) through a two-socket loop"
+vun_start --socket "$scratch/a.sock" --socket "$scratch/b.sock" --port loop
+"$VIONET" --socket "$scratch/b.sock" rxonly --check --idle-secs 2 --secs 6 >"$scratch/rx.json" 2>&1 &
+rxpid=$!
+sleep 0.5
+run "$VIONET" --socket "$scratch/a.sock" txonly --size 64 --secs 3
+wait "$rxpid"
+echo "receiver on the other socket (every frame checked): $(cat "$scratch/rx.json")"
+vun_stop
+vun_start --socket "$scratch/a.sock" --port loop
+run "$VIONET" --socket "$scratch/a.sock" pingpong --size 64 --secs 2
+vun_stop
+
+step "7. DPDK's own virtio driver (testpmd net_virtio_user, txonly) into vhost-user-net on a DPDK null port"
+if command -v dpdk-testpmd >/dev/null; then
+	vun_start --socket "$scratch/n.sock" --port net_null0,no-rx=1 --poll --lcores 1
+	printf '$ dpdk-testpmd ... --vdev net_virtio_user0,path=%s -- --forward-mode=txonly  (3 s)\n' "$scratch/n.sock"
+	timeout -s INT 4 dpdk-testpmd --lcores '0@0,1@0' --file-prefix "vp-demo-$$" --no-pci --no-huge \
+		-m 512 --no-telemetry --vdev "net_virtio_user0,path=$scratch/n.sock,queues=1" -- \
+		--forward-mode=txonly --nb-cores=1 --total-num-mbufs=16384 --stats-period 1 \
+		</dev/null >"$scratch/testpmd.out" 2>&1
+	vun_stop
+	echo "testpmd's last per-second rate: $(grep -a 'Tx-pps' "$scratch/testpmd.out" | tail -n 1 | awk '{print $2}') packets/s sent"
+	echo "vhost-user-net's counters at exit: $(grep -o '"tx_packets":[0-9]*' "$scratch/vun.json" | head -n 1) (frames handed to the null port), drops by reason in the JSON"
+	rm -rf "/var/run/dpdk/vp-demo-$$"
+else
+	echo "(dpdk-testpmd not installed: run make deps)"
+fi
+echo "('make bench-net' compares vhost-user-net with DPDK's own vhost PMD)"
