@@ -23,13 +23,9 @@
 #include <guest-drivers/blk.h>
 #include <guest-drivers/hist.h>
 #include <guest-drivers/virtio_user.h>
+#include "tool.h"
 
 /* Exit statuses (also in --help). */
-#define EX_OK		0
-#define EX_FAIL		1	/* verify mismatch, I/O error, device failure */
-#define EX_USAGE	2
-#define EX_CONNECT	3	/* socket missing, nobody listening, handshake failed */
-#define EX_DEVICE	4	/* back-end refused features, disk too small, no memory */
 
 enum mode { M_RANDREAD, M_RANDWRITE, M_VERIFY, M_FILL, M_CRC, M_ZERO, M_DISCARD, M_FLUSH,
 	    M_ID };
@@ -63,14 +59,6 @@ struct req {
 static struct gd_hist hist;
 
 /* --- helpers --------------------------------------------------------------- */
-
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
-}
 
 static u64 rng_state;
 
@@ -725,22 +713,9 @@ int main(int argc, char **argv)
 	if (o.mode >= M_FILL)
 		o.qd = 1;
 	/* enough for the data buffers, the rings and the request headers */
-	ret = gd_vu_mem_init((size_t)o.qd * o.bs + (o.mode >= M_FILL ? chunk : 0) + (4u << 20));
-	if (ret) {
-		fprintf(stderr, "vioblk: cannot create shared memory: %s\n", strerror(-ret));
-		return EX_DEVICE;
-	}
-	if (access(o.socket, F_OK)) {
-		fprintf(stderr, "vioblk: %s: %s (is the back-end running?)\n", o.socket,
-			strerror(errno));
-		return EX_CONNECT;
-	}
-	ret = gd_vu_open(&vt, o.socket, NULL);
-	if (ret) {
-		fprintf(stderr, "vioblk: cannot connect to the vhost-user back-end at %s: %s\n",
-			o.socket, strerror(-ret));
-		return EX_CONNECT;
-	}
+	ret = tool_connect("vioblk", o.socket, (size_t)o.qd * o.bs + (o.mode >= M_FILL ? chunk : 0) + (4u << 20), &vt);
+	if (ret)
+		return ret;
 	for (qsize = 16; qsize < 3 * o.qd && qsize < GD_VU_QUEUE_MAX; qsize *= 2)
 		;
 	bo.queue_size = qsize;

@@ -29,13 +29,9 @@
 #include <guest-drivers/net.h>
 #include <guest-drivers/hist.h>
 #include <guest-drivers/virtio_user.h>
+#include "tool.h"
 
 /* Exit statuses (also in --help). */
-#define EX_OK		0
-#define EX_FAIL		1	/* bad frame, count not reached, device failure */
-#define EX_USAGE	2
-#define EX_CONNECT	3	/* socket missing, nobody listening, handshake failed */
-#define EX_DEVICE	4	/* features refused, frame size above the MTU, no memory */
 
 #define ETH_P_IPV4	0x0800
 #define HDRS_LEN	42u	/* Ethernet 14 + IPv4 20 + UDP 8 */
@@ -82,14 +78,6 @@ static void on_signal(int sig)
 	(void)sig;
 	if (stop_flag < 2)
 		stop_flag++;
-}
-
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
 }
 
 static void usage(FILE *f)
@@ -872,22 +860,9 @@ int main(int argc, char **argv)
 		}
 	}
 	stream_id = (u32)(now_ns() ^ ((u64)getpid() << 16));
-	ret = gd_vu_mem_init(MEM_BYTES);
-	if (ret) {
-		fprintf(stderr, "vionet: cannot create shared memory: %s\n", strerror(-ret));
-		return EX_DEVICE;
-	}
-	if (access(o.socket, F_OK)) {
-		fprintf(stderr, "vionet: %s: %s (is the back-end running?)\n", o.socket,
-			strerror(errno));
-		return EX_CONNECT;
-	}
-	ret = gd_vu_open(&vt, o.socket, NULL);
-	if (ret) {
-		fprintf(stderr, "vionet: cannot connect to the vhost-user back-end at %s: %s\n",
-			o.socket, strerror(-ret));
-		return EX_CONNECT;
-	}
+	ret = tool_connect("vionet", o.socket, MEM_BYTES, &vt);
+	if (ret)
+		return ret;
 	no.queue_size = o.queue_size;
 	no.features_mask = o.features_off;
 	no.csum = o.csum;
