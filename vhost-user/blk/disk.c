@@ -114,6 +114,20 @@ static void default_serial(struct blk_disk *d, const char *path)
 	memcpy(d->serial, s, strlen(s));
 }
 
+/*
+ * Buffered files whose filesystem cannot do non-blocking reads (tmpfs refuses
+ * RWF_NOWAIT) make io_uring punt every READ/WRITE to an io-wq worker thread:
+ * a context switch per request, on the back-end's own core.  The data is in
+ * memory anyway, so such I/O is cheaper done inline.
+ */
+static void probe_nowait(struct blk_disk *d)
+{
+	char b[BLK_SECTOR_SIZE];
+	struct iovec iov = { b, sizeof(b) };
+
+	d->rw_inline = preadv2(d->fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
+}
+
 int blk_disk_open(const char *path, enum blk_cache_mode cache, bool readonly,
 		  struct blk_disk **out)
 {
@@ -170,6 +184,8 @@ int blk_disk_open(const char *path, enum blk_cache_mode cache, bool readonly,
 	}
 	if (d->direct)
 		probe_dio_align(d, size);
+	else
+		probe_nowait(d);
 	/* Whole logical blocks only, so the guest never sees a partial block. */
 	d->capacity = (size & ~(u64)(d->blk_size - 1)) >> BLK_SECTOR_SHIFT;
 

@@ -10,12 +10,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <liburing.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 struct uring_eng {
 	struct io_uring ring;
 	unsigned int inflight;	/* SQEs prepared or in the kernel */
+	bool inline_done;	/* completions run inline since the last commit */
+	bool notify;		/* completions signal the eventfd */
 };
 
 static int uring_init(struct blk_queue *q)
@@ -38,6 +41,7 @@ static int uring_init(struct blk_queue *q)
 	r = io_uring_register_eventfd(&e->ring, q->efd);
 	if (r < 0)
 		goto err_exit;
+	e->notify = true;
 	q->eng = e;
 	return 0;
 
@@ -64,6 +68,12 @@ static void uring_submit(struct blk_queue *q, struct blk_io *io)
 	if (io->op != BLK_IO_READ && io->op != BLK_IO_WRITE &&
 	    io->op != BLK_IO_FLUSH && io->op != BLK_IO_FALLOC) {
 		blk_io_finish(q, io, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	/* Page-cache copies that could only run in an io-wq worker: do them here. */
+	if (q->disk->rw_inline && (io->op == BLK_IO_READ || io->op == BLK_IO_WRITE)) {
+		blk_io_run_sync(q, io);
+		e->inline_done = true;
 		return;
 	}
 	sqe = io_uring_get_sqe(&e->ring);
@@ -110,6 +120,14 @@ static int uring_commit(struct blk_queue *q)
 	struct uring_eng *e = q->eng;
 	int r;
 
+	/* Completions run inline keep the engine's promise: the eventfd fires. */
+	if (e->inline_done) {
+		u64 one = 1;
+
+		e->inline_done = false;
+		if (e->notify && write(q->efd, &one, sizeof(one)) < 0)
+			(void)one;
+	}
 	if (!io_uring_sq_ready(&e->ring))
 		return 0;
 	do
@@ -163,6 +181,7 @@ static void uring_notify(struct blk_queue *q, bool on)
 	struct uring_eng *e = q->eng;
 
 	io_uring_cq_eventfd_toggle(&e->ring, on);
+	e->notify = on;
 }
 
 static int uring_probe(void)

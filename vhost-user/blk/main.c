@@ -69,7 +69,9 @@ static const char help_text[] =
 "    --queues N      request queues, 1..64 (1); N > 1 offers VIRTIO_BLK_F_MQ.\n"
 "    --poll-us N     before sleeping on the kick and completion eventfds, spin\n"
 "                    over the ring and the completions for N microseconds\n"
-"                    (0..1000000; 0 = never spin).  Lower latency, more CPU.\n"
+"                    (0..1000000, default 20; 0 = never spin).  A short spin\n"
+"                    saves the wake-up of the next kick (4x the QD1 rate on\n"
+"                    tmpfs here); longer spins trade CPU for latency.\n"
 "    --serial ID     GET_ID answer, at most 20 bytes (default: derived from\n"
 "                    the disk path).\n"
 "    -h, --help      this text.\n"
@@ -165,7 +167,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
-	struct blk_server_opts o = { .queues = 1 };
+	struct blk_server_opts o = { .queues = 1, .poll_us = BLK_SERVER_DEFAULT_POLL_US };
 	const char *sock = NULL;
 	struct blk_server *s;
 	struct sig_ctx sc;

@@ -78,6 +78,9 @@ struct blk_disk {
 	bool direct;		/* opened O_DIRECT */
 	bool dsync;		/* opened O_DSYNC */
 	bool discard;		/* fallocate(PUNCH_HOLE|KEEP_SIZE) accepted */
+	bool rw_inline;		/* buffered I/O that cannot be non-blocking (tmpfs):
+				 * async engines run it inline instead of in a
+				 * kernel worker that would share our core */
 	u8 wce;			/* write cache enabled as seen by the guest (atomic) */
 	u8 zero_range;		/* fallocate(ZERO_RANGE) not refused yet (atomic) */
 	u64 capacity;		/* in 512-byte sectors */

@@ -51,6 +51,9 @@
 #define BLK_SERVER_MAX_QUEUE_SIZE	1024
 #define BLK_SERVER_MAX_POLL_US		1000000u
 
+/* Spin this long before sleeping unless told otherwise (program and vmm --disk). */
+#define BLK_SERVER_DEFAULT_POLL_US 20
+
 struct blk_server_opts {
 	const char *disk_path;
 	enum blk_engine_kind engine;
