@@ -15,7 +15,7 @@ liburing-dev libaio-dev
 libdpdk-dev dpdk dpdk-dev
 qemu-system-x86 qemu-utils
 fio
-iproute2 procps util-linux coreutils strace bc
+iproute2 procps util-linux coreutils strace bc gzip diffutils gawk sed
 "
 
 mode=${1:-install}
