@@ -33,7 +33,7 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/vp-demo.XXXXXX")
 bepid=""
 cleanup() {
 	[ -n "$bepid" ] && kill "$bepid" 2>/dev/null && wait "$bepid" 2>/dev/null
-	rm -rf "$scratch"
+	rm -rf "$scratch" "/var/run/dpdk/vp-demo-$$"
 }
 trap cleanup EXIT
 img=$scratch/disk.img sock=$scratch/vublk.sock
@@ -106,7 +106,6 @@ if command -v dpdk-testpmd >/dev/null; then
 	vun_stop
 	echo "testpmd's last per-second rate: $(grep -a 'Tx-pps' "$scratch/testpmd.out" | tail -n 1 | awk '{print $2}') packets/s sent"
 	echo "vhost-user-net's counters at exit: $(grep -o '"tx_packets":[0-9]*' "$scratch/vun.json" | head -n 1) (frames handed to the null port), drops by reason in the JSON"
-	rm -rf "/var/run/dpdk/vp-demo-$$"
 else
 	echo "(dpdk-testpmd not installed: run make deps)"
 fi
