@@ -8,7 +8,7 @@
  * struct blk_queue and the struct vhu_vq fields until queue_stop() joins it.
  *
  * Per pass of a queue thread: pop every available chain (vq_pop), submit each
- * (blk_queue_submit), one blk_queue_commit for the batch, reap completions,
+ * (blk_queue_submit), a blk_queue_commit per slice of 8, reap completions,
  * publish them with one vq_push_batch and signal the call eventfd at most once
  * (vq_should_notify: EVENT_IDX or the NO_INTERRUPT flag).  Guest kicks are
  * off while the thread works (vq_disable_notify); it sleeps (epoll on the kick
@@ -280,7 +280,13 @@ static void resubmit_inflight(struct bs_queue *q)
 	}
 }
 
-/* One pass: pop and submit everything, one commit, reap.  Returns the work done. */
+/*
+ * Submissions go to the engine in slices of this many: a whole ring's worth
+ * in one commit leaves a fast device idle while the rest is being popped.
+ */
+#define SUBMIT_SLICE 8
+
+/* One pass: pop and submit everything, a commit per slice, reap.  Returns the work done. */
 static int pass(struct bs_queue *q)
 {
 	unsigned int popped = 0;
@@ -296,9 +302,10 @@ static int pass(struct bs_queue *q)
 		}
 		if (!submit(q))
 			break;
-		popped++;
+		if (++popped % SUBMIT_SLICE == 0)
+			blk_queue_commit(q->bq);
 	}
-	if (popped)
+	if (popped % SUBMIT_SLICE)
 		blk_queue_commit(q->bq);
 	return popped + reap(q);
 }
