@@ -8,6 +8,7 @@
 #define GD_TOOLS_TOOL_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,22 @@
 #define EX_USAGE	2
 #define EX_CONNECT	3	/* socket missing, nobody listening, handshake failed */
 #define EX_DEVICE	4	/* back-end refused features or is unusable, no memory */
+
+/* SIGINT/SIGTERM: the first finishes the run and reports, the second stops waiting. */
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	if (stop_flag < 2)
+		stop_flag++;
+}
+
+static inline void tool_catch_stop_signals(void)
+{
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+}
 
 static inline u64 now_ns(void)
 {

@@ -71,15 +71,6 @@ static u64 rng_next(void)
 	return rng_state * 0x2545F4914F6CDD1Dull;
 }
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	/* first signal: finish the run and report; second: stop waiting */
-	if (stop_flag < 2)
-		stop_flag++;
-}
 
 static void usage(FILE *f)
 {
@@ -796,8 +787,7 @@ int main(int argc, char **argv)
 		}
 	}
 	gd_blk_set_poll(&blk, o.poll);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	tool_catch_stop_signals();
 	if (o.mode == M_VERIFY)
 		ret = run_verify(&blk, &o, reqs, qd, nblocks);
 	else

@@ -69,16 +69,8 @@ struct stats {
 	u64 t_first, t_last;	/* rx: first and last frame */
 };
 
-static volatile sig_atomic_t stop_flag;
 static struct gd_hist hist;
 static u32 stream_id;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (stop_flag < 2)
-		stop_flag++;
-}
 
 static void usage(FILE *f)
 {
@@ -919,8 +911,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "vionet: %s on %s: ready (features 0x%llx, mtu %u, rx buffers %u x %u B)\n",
 		mode_names[o.mode], o.socket, (unsigned long long)net.vdev.features, net.mtu,
 		net.rxq.vq.num, net.rx_buf_size);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	tool_catch_stop_signals();
 	r.t0 = now_ns();
 	r.deadline = r.t0 + (u64)o.secs * 1000000000ull;
 	switch (o.mode) {
