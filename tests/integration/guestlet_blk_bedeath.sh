@@ -8,21 +8,10 @@
 set -u
 # shellcheck source=tests/integration/guestlet_blk_lib.sh
 . "$(dirname "$0")/guestlet_blk_lib.sh"
-BUILD=${BUILD:-build}
-VMM=$BUILD/vmm
-GUEST=$BUILD/guestlet
+gblk_need
 BE=$BUILD/vhost-user-blk
-for f in "$VMM" "$GUEST"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
-if ! (exec 3<>/dev/kvm) 2>/dev/null; then
-	echo "cannot open /dev/kvm read-write: guestlet needs KVM" >&2
-	exit 77
-fi
 if [ ! -x "$BE" ]; then
 	echo "$BE not built" >&2
-	exit 77
-fi
-if ! "$VMM" --help 2>&1 | grep -q -- '--vhost-user'; then
-	echo "this vmm has no --vhost-user option" >&2
 	exit 77
 fi
 

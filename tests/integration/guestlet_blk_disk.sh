@@ -1,21 +1,11 @@
 #!/bin/bash
 # guestlet's virtio-blk driver over vmm's virtio-pci with vmm's own in-process
 # vhost-user-blk back-end (vmm --disk path=FILE): the same suite as
-# guestlet_blk_qsd.sh (see guestlet_blk_lib.sh).  Skips while this vmm has no
-# --disk or its in-process back-end is not built in.
+# guestlet_blk_qsd.sh (see guestlet_blk_lib.sh).
 set -u
-BUILD=${BUILD:-build}
-VMM=$BUILD/vmm
-GUEST=$BUILD/guestlet
-for f in "$VMM" "$GUEST"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
-if ! (exec 3<>/dev/kvm) 2>/dev/null; then
-	echo "cannot open /dev/kvm read-write: guestlet needs KVM" >&2
-	exit 77
-fi
-if ! "$VMM" --help 2>&1 | grep -q -- '--disk'; then
-	echo "this vmm has no --disk option" >&2
-	exit 77
-fi
+# shellcheck source=tests/integration/guestlet_blk_lib.sh
+. "$(dirname "$0")/guestlet_blk_lib.sh"
+gblk_need
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vp-gdisk.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -36,8 +26,6 @@ if [ "$rc" != 0 ]; then
 fi
 
 GBLK_DISKS=(--disk path="$tmp/img0" --disk path="$tmp/img1")
-# shellcheck source=tests/integration/guestlet_blk_lib.sh
-. "$(dirname "$0")/guestlet_blk_lib.sh"
 gblk_suite disk
 
 if [ $fails -ne 0 ]; then

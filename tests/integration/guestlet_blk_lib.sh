@@ -16,6 +16,23 @@
 [[ ${BASH_SOURCE[0]} == "$0" ]] && exit 0
 GBLK_EXTRA=()
 
+# gblk_need [PROGRAM...]: set VMM and GUEST; fail if they are not built, skip
+# (77) without a usable /dev/kvm or if a named optional program is missing.
+gblk_need() {
+	local f
+	BUILD=${BUILD:-build}
+	VMM=$BUILD/vmm
+	GUEST=$BUILD/guestlet
+	for f in "$VMM" "$GUEST"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
+	if ! (exec 3<>/dev/kvm) 2>/dev/null; then
+		echo "cannot open /dev/kvm read-write: guestlet needs KVM" >&2
+		exit 77
+	fi
+	for f in "$@"; do
+		command -v "$f" >/dev/null || { echo "$f not installed (scripts/deps.sh)" >&2; exit 77; }
+	done
+}
+
 # listening PATH: a unix socket is bound at PATH and accepting (flag
 # __SO_ACCEPTCON in /proc/net/unix); the file alone appears before listen().
 listening() {

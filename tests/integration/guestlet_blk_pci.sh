@@ -3,14 +3,9 @@
 # host bridge and nothing else; blk commands report the missing device
 # cleanly; bad arguments exit 2.
 set -u
-BUILD=${BUILD:-build}
-VMM=$BUILD/vmm
-GUEST=$BUILD/guestlet
-for f in "$VMM" "$GUEST"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
-if ! (exec 3<>/dev/kvm) 2>/dev/null; then
-	echo "cannot open /dev/kvm read-write: guestlet needs KVM" >&2
-	exit 77
-fi
+# shellcheck source=tests/integration/guestlet_blk_lib.sh
+. "$(dirname "$0")/guestlet_blk_lib.sh"
+gblk_need
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vp-gpci.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
