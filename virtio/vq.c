@@ -320,6 +320,41 @@ int vq_map_chain(struct vq *vq, u16 head, struct vq_req *req)
 	return walk_chain(vq, head, req);
 }
 
+void vq_prefetch_bufs(const struct vq *vq, unsigned int n, bool write)
+{
+	unsigned int avail = (u16)(vq->shadow_avail_idx - vq->last_avail_idx);
+	u16 a = vq->last_avail_idx;
+	unsigned int i;
+
+	if (!vq->started || vq->broken)
+		return;
+	if (n > avail)
+		n = avail;
+	for (i = 0; i < n; i++) {
+		u16 head = le16_to_cpu(READ_ONCE(vq->avail->ring[(u16)(a + i) & vq->mask]));
+		struct vring_desc d;
+		u64 len;
+		const u8 *p;
+
+		desc_copy(&d, (const u8 *)&vq->desc[head & vq->mask]);
+		len = le32_to_cpu(d.len);
+		if (le16_to_cpu(d.flags) & VRING_DESC_F_INDIRECT)
+			continue;	/* one more miss to find the buffer: not worth it */
+		p = vq_mem_translate(vq->mem, le64_to_cpu(d.addr), &len);
+		if (!p)
+			continue;
+		if (write) {
+			__builtin_prefetch(p, 1);
+			if (len > 64)
+				__builtin_prefetch(p + 64, 1);
+		} else {
+			__builtin_prefetch(p);
+			if (len > 64)
+				__builtin_prefetch(p + 64);
+		}
+	}
+}
+
 /* Read avail->idx once and check it; 0 or -EPROTO (queue broken). */
 static int read_avail_idx(struct vq *vq, u16 *out)
 {

@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		struct net_rx rx;
 		u32 total = 0, w, chains = 0;
 
-		if (net_rx_begin(&rx, &cfg, &pkt) != NET_DROP_NONE)
+		if (net_rx_begin(&rx, &cfg, &pkt, NULL) != NET_DROP_NONE)
 			return 0;
 		if (rx_chain == 0)
 			rx_chain = 1;

@@ -311,7 +311,7 @@ static void test_rx_single(void)
 	net_hdr_cfg_init(&cfg, FEAT_BASE, 1500);
 	pkt = rx_pkt(100);
 	pkt.flags = NET_PKT_F_CSUM_VALID;
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	chain_alloc(&c, odd);
 	T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_NONE);
 	T_EQ(w, 112);
@@ -327,26 +327,26 @@ static void test_rx_single(void)
 	chain_free(&c);
 
 	/* Exact fit, then one byte short (no MRG_RXBUF: drop, nothing written). */
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	chain_alloc(&c, exact);
 	T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_NONE);
 	T_EQ(w, 112);
 	chain_free(&c);
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	chain_alloc(&c, short1);
 	T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_RX_TOO_SMALL);
 	T_EQ(w, 0);
 	chain_flatten(&c, out, sizeof(out));
 	T_EQ(out[0], 0xee);
 	chain_free(&c);
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	chain_alloc(&c, tiny);
 	T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_RX_TOO_SMALL);
 	chain_free(&c);
 
 	/* Without GUEST_CSUM no DATA_VALID. */
 	net_hdr_cfg_init(&cfg, F(VIRTIO_F_VERSION_1), 1500);
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	chain_alloc(&c, odd);
 	T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_NONE);
 	net_rx_end(&rx);
@@ -354,6 +354,93 @@ static void test_rx_single(void)
 	memcpy(&h, out, sizeof(h));
 	T_EQ(h.hdr.flags, 0);
 	chain_free(&c);
+}
+
+/*
+ * A recycled buffer: the header bytes left there are compared and only
+ * differing ones stored.  A stale header of another frame (flags, num_buffers
+ * 3) must come out exactly as this frame's; an identical one is left as is.
+ */
+static void test_rx_recycled(void)
+{
+	static const size_t one[] = { 2048, 0 };
+	struct virtio_net_hdr_mrg_rxbuf h, stale = {
+		.hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .hdr.gso_type = 1,
+		.hdr.csum_start = 0x1234, .num_buffers = 3,
+	};
+	struct net_hdr_cfg cfg;
+	struct net_pkt pkt;
+	struct net_rx rx;
+	struct chain c;
+	u32 w;
+	int round;
+
+	net_hdr_cfg_init(&cfg, FEAT_BASE, 1500);
+	pkt = rx_pkt(60);
+	chain_alloc(&c, one);
+	memcpy(c.iov[0].iov_base, &stale, sizeof(stale));
+	for (round = 0; round < 2; round++) {
+		T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
+		T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_NONE);
+		T_EQ(w, 72);
+		T_EQ(net_rx_end(&rx), 1);
+		memcpy(&h, c.iov[0].iov_base, sizeof(h));
+		T_EQ(h.hdr.flags, 0);
+		T_EQ(h.hdr.gso_type, 0);
+		T_EQ(h.hdr.hdr_len, 0);
+		T_EQ(h.hdr.gso_size, 0);
+		T_EQ(h.hdr.csum_start, 0);
+		T_EQ(h.hdr.csum_offset, 0);
+		T_EQ(le16_to_cpu((le16)h.num_buffers), 1);
+		T_CHECK(rx_frame_ok((u8 *)c.iov[0].iov_base + 12, 60));
+	}
+	chain_free(&c);
+}
+
+/*
+ * With a copy batch the frame bytes are queued, not written, until
+ * net_copy_run(); the header is written at once.  A full batch makes the
+ * copy happen at once instead of dropping it.
+ */
+static void test_rx_batch(void)
+{
+	static const size_t lay[] = { 12, 30, 70, 0 };
+	static struct net_copy_batch b;
+	struct net_hdr_cfg cfg;
+	struct net_pkt pkt;
+	struct net_rx rx;
+	struct chain c;
+	static u8 out[4096];
+	u32 w;
+
+	net_hdr_cfg_init(&cfg, FEAT_BASE, 1500);
+	pkt = rx_pkt(100);
+	chain_alloc(&c, lay);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, &b), NET_DROP_NONE);
+	T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_NONE);
+	T_EQ(w, 112);
+	T_EQ(net_rx_end(&rx), 1);
+	T_EQ(b.n, 2);
+	chain_flatten(&c, out, sizeof(out));
+	T_EQ(le16_to_cpu(*(le16 *)(out + 10)), 1);
+	T_EQ(out[12], 0xee);		/* queued, not written yet */
+	T_EQ(out[111], 0xee);
+	net_copy_run(&b);
+	T_EQ(b.n, 0);
+	chain_flatten(&c, out, sizeof(out));
+	T_CHECK(rx_frame_ok(out + 12, 100));
+	chain_free(&c);
+
+	/* Full batch: written at once, the batch is left as it was. */
+	b.n = NET_COPY_BATCH;
+	chain_alloc(&c, lay);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, &b), NET_DROP_NONE);
+	T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_NONE);
+	T_EQ(b.n, NET_COPY_BATCH);
+	chain_flatten(&c, out, sizeof(out));
+	T_CHECK(rx_frame_ok(out + 12, 100));
+	chain_free(&c);
+	b.n = 0;
 }
 
 static void test_rx_mrg(void)
@@ -376,7 +463,7 @@ static void test_rx_mrg(void)
 	net_hdr_cfg_init(&cfg, FEAT_BASE | F(VIRTIO_NET_F_MRG_RXBUF), 1500);
 	T_CHECK(cfg.mrg_rxbuf);
 	pkt = rx_pkt(3000);
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	for (i = 0; i < 3 && net_rx_pending(&rx); i++) {
 		chain_alloc(&c[i], lays[i]);
 		T_EQ(net_rx_fill(&rx, c[i].iov, c[i].n, &w[i]), NET_DROP_NONE);
@@ -401,7 +488,7 @@ static void test_rx_mrg(void)
 	T_EQ(out[2][w[2]], 0xee);
 
 	/* MRG: first chain shorter than the header; a later empty chain. */
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	{
 		static const size_t s[] = { 4, 7, 0 }, big[] = { 12, 10, 0 };
 		struct iovec none = { .iov_base = NULL, .iov_len = 0 };
@@ -420,7 +507,7 @@ static void test_rx_mrg(void)
 
 	/* A header-only first chain is fine with MRG_RXBUF. */
 	pkt = rx_pkt(64);
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	{
 		static const size_t hdr_only[] = { 12, 0 }, rest[] = { 30, 30, 30, 0 };
 
@@ -515,7 +602,7 @@ static void test_csum(void)
 					.csum_offset = 6 };
 		/* Guest without GUEST_CSUM: finished in software. */
 		net_hdr_cfg_init(&cfg, F(VIRTIO_F_VERSION_1), 1500);
-		T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+		T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 		memcpy(&got, pktbuf + 40, 2);
 		T_EQ(ntohs(got), want);
 		T_EQ(pkt.flags & NET_PKT_F_NEEDS_CSUM, 0);
@@ -537,7 +624,7 @@ static void test_csum(void)
 				.flags = NET_PKT_F_NEEDS_CSUM, .csum_start = 34,
 				.csum_offset = 6 };
 	net_hdr_cfg_init(&cfg, FEAT_BASE, 1500);
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	chain_alloc(&c, one);
 	T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_NONE);
 	net_rx_end(&rx);
@@ -552,7 +639,7 @@ static void test_csum(void)
 	/* Bad offsets from the port: dropped, nothing computed. */
 	pkt.csum_start = 140;
 	pkt.csum_offset = 1;
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_RX_CSUM);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_RX_CSUM);
 	T_EQ(net_csum_finish(&pkt), -EINVAL);
 }
 
@@ -574,9 +661,9 @@ static void test_rx_gso(void)
 	pkt.csum_start = 34;
 	pkt.csum_offset = 16;
 	net_hdr_cfg_init(&cfg, FEAT_BASE, 1500);
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_RX_GSO);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_RX_GSO);
 	net_hdr_cfg_init(&cfg, FEAT_BASE | F(VIRTIO_NET_F_GUEST_TSO4), 1500);
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_NONE);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_NONE);
 	chain_alloc(&c, one);
 	T_EQ(net_rx_fill(&rx, c.iov, c.n, &w), NET_DROP_NONE);
 	T_EQ(w, 2012);
@@ -587,7 +674,7 @@ static void test_rx_gso(void)
 	T_EQ(h.hdr.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
 	chain_free(&c);
 	pkt.gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN;
-	T_EQ(net_rx_begin(&rx, &cfg, &pkt), NET_DROP_RX_GSO);
+	T_EQ(net_rx_begin(&rx, &cfg, &pkt, NULL), NET_DROP_RX_GSO);
 }
 
 static void test_json(void)
@@ -626,6 +713,8 @@ int main(void)
 	test_tx_layouts();
 	test_tx_case11();
 	test_rx_single();
+	test_rx_recycled();
+	test_rx_batch();
 	test_rx_mrg();
 	test_csum();
 	test_rx_gso();

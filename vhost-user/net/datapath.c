@@ -158,6 +158,8 @@ static void rx_flush(struct vun_qp *qp)
 {
 	struct vun_rx_state *s = &qp->rxs;
 
+	/* The frames first, then the used entries that hand them over. */
+	net_copy_run(&s->copies);
 	if (s->first) {
 		vq_push_batch(&qp->rxq, s->used, s->first);
 		if (vq_should_notify(&qp->rxq))
@@ -211,22 +213,21 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 			return 0;
 	}
 	/*
-	 * Most frames take one chain: warm as many as there are frames, of
-	 * those already known to be there (vq_pop() read avail->idx then,
-	 * with its barrier; re-reading it here would cost a miss per burst).
+	 * Most frames take one chain: start the misses on as many chains and
+	 * buffers as there are frames, of those known to be there (vq_pop()
+	 * read avail->idx then, with its barrier; re-reading it here would
+	 * cost a miss per burst).  The buffers are lines the driver's core
+	 * holds: their headers are read (see rx_hdr_store()), so the misses
+	 * overlap here instead of coming one at a time.
 	 */
-	{
-		unsigned int avail = (u16)(qp->rxq.shadow_avail_idx - qp->rxq.last_avail_idx);
-
-		prefetch_chains(&qp->rxq, avail < s->n - s->i ? avail : s->n - s->i);
-	}
+	vq_prefetch_bufs(&qp->rxq, s->n - s->i, false);
 	while (s->i < s->n) {
 		struct net_pkt *pk = &s->pk[s->i];
 
 		if (s->i + 1 < s->n)
 			__builtin_prefetch(s->pk[s->i + 1].data);
 		if (!s->mid) {
-			e = net_rx_begin(&s->rx, &qp->cfg, pk);
+			e = net_rx_begin(&s->rx, &qp->cfg, pk, &s->copies);
 			if (e) {
 				rx_done(qp, e);
 				done++;
@@ -277,6 +278,8 @@ void vun_qp_rx_release(struct vun_qp *qp)
 	struct net_port *port = qp->port;
 	struct vun_rx_state *s = &qp->rxs;
 
+	/* Queued copies read port buffers about to be freed: finish them. */
+	net_copy_run(&s->copies);
 	/* A partly written packet's chains go back empty, if the ring is usable. */
 	if (s->mid && vq_is_started(&qp->rxq) && !vq_is_broken(&qp->rxq)) {
 		unsigned int k;

@@ -15,7 +15,9 @@
  *    that cannot overflow (all inputs are 16-bit);
  *  - lengths are summed with overflow checks; a frame above the limit is
  *    dropped and counted, never truncated;
- *  - guest RX buffers are only written, never read back.
+ *  - guest RX buffers are written; the only reads are of header bytes about
+ *    to be overwritten, compared to skip a store of the same value (see
+ *    rx_hdr_store()), never used for anything else.
  */
 #include <errno.h>
 #include <string.h>
@@ -232,15 +234,20 @@ int net_csum_finish(struct net_pkt *pkt)
 }
 
 enum net_drop net_rx_begin(struct net_rx *rx, const struct net_hdr_cfg *cfg,
-			   struct net_pkt *pkt)
+			   struct net_pkt *pkt, struct net_copy_batch *batch)
 {
-	struct virtio_net_hdr_mrg_rxbuf *h = (void *)rx->hdr;
+	/* virtio_net_hdr_mrg_rxbuf fields, little-endian, assembled in registers. */
+	u8 flags = 0, gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	u16 hdr_len = 0, gso_size = 0, csum_start = 0, csum_offset = 0;
 
-	memset(rx, 0, sizeof(*rx));
 	rx->hdr_len = cfg->hdr_len;
+	rx->hdr_done = 0;
 	rx->mrg = cfg->mrg_rxbuf;
+	rx->nr_bufs = 0;
+	rx->nb_ptr[0] = rx->nb_ptr[1] = NULL;
 	rx->src = pkt->data;
 	rx->left = pkt->len;
+	rx->batch = batch;
 
 	if (pkt->flags & NET_PKT_F_GSO) {
 		unsigned int need = gso_bit(pkt->gso_type);
@@ -250,25 +257,65 @@ enum net_drop net_rx_begin(struct net_rx *rx, const struct net_hdr_cfg *cfg,
 		if (!gso_bit(pkt->gso_type) || (cfg->guest_gso & need) != need ||
 		    !pkt->gso_size)
 			return NET_DROP_RX_GSO;
-		h->hdr.gso_type = pkt->gso_type;
-		h->hdr.gso_size = (__virtio16)cpu_to_le16(pkt->gso_size);
-		h->hdr.hdr_len = (__virtio16)cpu_to_le16(pkt->gso_hdr_len);
+		gso_type = pkt->gso_type;
+		gso_size = pkt->gso_size;
+		hdr_len = pkt->gso_hdr_len;
 	}
 	if (pkt->flags & NET_PKT_F_NEEDS_CSUM) {
 		if (!csum_fits(pkt->len, pkt->csum_start, pkt->csum_offset))
 			return NET_DROP_RX_CSUM;
 		if (cfg->guest_csum) {
-			h->hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-			h->hdr.csum_start = (__virtio16)cpu_to_le16(pkt->csum_start);
-			h->hdr.csum_offset = (__virtio16)cpu_to_le16(pkt->csum_offset);
+			flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			csum_start = pkt->csum_start;
+			csum_offset = pkt->csum_offset;
 		} else {
 			net_csum_finish(pkt);
 		}
 	} else if ((pkt->flags & NET_PKT_F_CSUM_VALID) && cfg->guest_csum) {
-		h->hdr.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+		flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	}
-	h->num_buffers = (__virtio16)cpu_to_le16(1);
+	/* Byte offsets: flags 0, gso_type 1, hdr_len 2, gso_size 4,
+	 * csum_start 6, csum_offset 8, num_buffers 10 (1 until net_rx_end). */
+	rx->hdr_lo = (u64)flags | (u64)gso_type << 8 | (u64)hdr_len << 16 |
+		     (u64)gso_size << 32 | (u64)csum_start << 48;
+	rx->hdr_hi = (u32)csum_offset | (u32)1 << 16;
 	return NET_DROP_NONE;
+}
+
+/* Byte @i of the header (slow path: a header split over iovecs). */
+static inline u8 rx_hdr_byte(const struct net_rx *rx, unsigned int i)
+{
+	return i < 8 ? (u8)(rx->hdr_lo >> (8 * i)) : (u8)(rx->hdr_hi >> (8 * (i - 8)));
+}
+
+/*
+ * Whole header into @d, which has room for it (the usual case).  Only bytes
+ * that differ are stored: a driver recycles its buffers, so the header left
+ * from the buffer's last use is usually this very one (all zero, one
+ * buffer).  Reading leaves the line shared with the driver's core, which is
+ * about to read it; storing would take it away first, and that ownership
+ * transfer per frame, queued behind our other stores, is what bounds a
+ * back-end at 64 bytes.  The bytes read are only compared with ours: the
+ * guest can change them at any time, and then gets what it wrote.
+ */
+static inline void rx_hdr_store(struct net_rx *rx, u8 *d)
+{
+	le64 lo = cpu_to_le64(rx->hdr_lo), old_lo;
+	le32 hi = cpu_to_le32(rx->hdr_hi), old_hi = 0;
+	bool full = rx->hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	unsigned int hi_len = full ? 4 : 2;
+
+	memcpy(&old_lo, d, 8);
+	memcpy(&old_hi, d + 8, hi_len);
+	if (old_lo != lo)
+		memcpy(d, &lo, 8);
+	if (memcmp(&old_hi, &hi, hi_len))
+		memcpy(d + 8, &hi, hi_len);
+	if (full) {
+		rx->nb_ptr[0] = d + 10;
+		rx->nb_ptr[1] = d + 11;
+	}
+	rx->hdr_done = rx->hdr_len;
 }
 
 enum net_drop net_rx_fill(struct net_rx *rx, const struct iovec *wr,
@@ -297,30 +344,39 @@ enum net_drop net_rx_fill(struct net_rx *rx, const struct iovec *wr,
 		u8 *d = wr[i].iov_base;
 		size_t n = wr[i].iov_len;
 
-		/* Header first (first chain only), remembering num_buffers. */
+		if (rx->hdr_done == 0 && n >= rx->hdr_len) {
+			rx_hdr_store(rx, d);
+			d += rx->hdr_len;
+			n -= rx->hdr_len;
+			done += rx->hdr_len;
+		}
+		/* Header split over iovecs: byte by byte, remembering num_buffers. */
 		while (n && rx->hdr_done < rx->hdr_len) {
-			size_t c = rx->hdr_len - rx->hdr_done;
-			unsigned int nb;
+			unsigned int at = rx->hdr_done;
 
-			if (c > n)
-				c = n;
-			memcpy(d, rx->hdr + rx->hdr_done, c);
-			for (nb = 0; nb < 2; nb++) {
-				unsigned int at = offsetof(struct virtio_net_hdr_mrg_rxbuf,
-							   num_buffers) + nb;
-
-				if (at >= rx->hdr_done && at < rx->hdr_done + c)
-					rx->nb_ptr[nb] = d + (at - rx->hdr_done);
-			}
-			rx->hdr_done += c;
-			d += c;
-			n -= c;
-			done += c;
+			*d = rx_hdr_byte(rx, at);
+			if (at == offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers))
+				rx->nb_ptr[0] = d;
+			else if (at == offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers) + 1)
+				rx->nb_ptr[1] = d;
+			rx->hdr_done++;
+			d++;
+			n--;
+			done++;
 		}
 		if (n > rx->left)
 			n = rx->left;
 		if (n) {
-			memcpy(d, rx->src, n);
+			struct net_copy_batch *b = rx->batch;
+
+			if (b && b->n < NET_COPY_BATCH) {
+				b->c[b->n].dst = d;
+				b->c[b->n].src = rx->src;
+				b->c[b->n].len = n;
+				b->n++;
+			} else {
+				memcpy(d, rx->src, n);
+			}
 			rx->src += n;
 			rx->left -= n;
 			done += n;
@@ -336,8 +392,12 @@ u16 net_rx_end(struct net_rx *rx)
 	le16 nb = cpu_to_le16(rx->nr_bufs);
 	const u8 *b = (const u8 *)&nb;
 
-	/* The header is only 10 bytes (no num_buffers) without VERSION_1/MRG. */
-	if (rx->hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
+	/*
+	 * The header is only 10 bytes (no num_buffers) without VERSION_1/MRG;
+	 * it went out saying 1, so only a frame that took more chains needs it
+	 * rewritten.
+	 */
+	if (rx->hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf) && rx->nr_bufs != 1) {
 		if (rx->nb_ptr[0])
 			*rx->nb_ptr[0] = b[0];
 		if (rx->nb_ptr[1])

@@ -43,6 +43,7 @@ struct vun_rx_state {
 	unsigned int freed;	/* pk[0..freed) given back to the port */
 	bool mid;		/* pk[i] is partly written into chains */
 	struct net_rx rx;
+	struct net_copy_batch copies;	/* frame bytes of this round, run by rx_flush() */
 	unsigned int first;	/* used[first..nused): pk[i]'s chains so far */
 	unsigned int nused;
 	struct vq_used used[VUN_RX_USED];

@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <sys/uio.h>
 #include <linux/virtio_net.h>
+#include <string.h>
 #include <virtio/types.h>
 
 #define NET_BURST		32	/* packets per burst on the data path */
@@ -325,40 +326,75 @@ enum net_drop net_tx_pkt(const struct net_hdr_cfg *cfg, const struct iovec *iov,
 			 unsigned int niov, struct net_pkt *pkt);
 
 /*
+ * Deferred frame copies.  A back-end filling a burst of guest buffers that
+ * the driver's core has just read (their lines are shared with it) pays an
+ * ownership transfer per store; issued one frame at a time between the ring
+ * work, those transfers queue up behind each other.  Collected and run
+ * back to back at the end of the burst (before the used entries are
+ * published), they overlap.  A batch that is full makes net_rx_fill() copy
+ * at once, so nothing is ever lost, only not deferred.
+ */
+#define NET_COPY_BATCH 64
+struct net_copy_batch {
+	unsigned int n;
+	struct {
+		void *dst;
+		const void *src;
+		u32 len;
+	} c[NET_COPY_BATCH];
+};
+
+/* Run and empty the batch.  The sources (port buffers) must still be live. */
+static inline void net_copy_run(struct net_copy_batch *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->n; i++)
+		memcpy(b->c[i].dst, b->c[i].src, b->c[i].len);
+	b->n = 0;
+}
+
+/*
  * Guest RX, one packet into one or (MRG_RXBUF) several chains:
  *
- *	if (net_rx_begin(&rx, cfg, pkt))   -> drop, reason returned
+ *	if (net_rx_begin(&rx, cfg, pkt, batch))   -> drop, reason returned
  *	do {
  *		pop a chain (none: keep &rx and the popped chains, retry later)
  *		r = net_rx_fill(&rx, chain->wr, chain->nr_wr, &used_len[i]);
  *		if (r) -> drop: return every popped chain with used len 0
  *	} while (net_rx_pending(&rx));
  *	n = net_rx_end(&rx);      // n chains; num_buffers written
- *	push the n chains with used_len[] in one batch, then free pkt
+ *	net_copy_run(batch) if any, push the n chains with used_len[] in one
+ *	batch, then free pkt
  *
  * net_rx_begin() builds the header from pkt's metadata: DATA_VALID or
  * NEEDS_CSUM only with GUEST_CSUM (otherwise a partial checksum is finished
  * in software, in the packet buffer), GSO only if the guest takes that type
  * (else NET_DROP_RX_GSO).  net_rx_fill() writes the header (first chain
- * only, split anyhow over its iovecs) and as much of the frame as fits.
+ * only, split anyhow over its iovecs) and as much of the frame as fits; with
+ * a @batch (may be NULL) the frame bytes are only queued there, and are in
+ * guest memory after net_copy_run().
  * Without MRG_RXBUF the whole packet must fit one chain, else
  * NET_DROP_RX_TOO_SMALL; with it, a chain with no writable byte or a first
  * chain shorter than the header is NET_DROP_RX_TOO_SMALL, and so is a
  * packet needing more than 65535 chains.
- * The guest's iovecs are only written, never read.
+ * The guest's iovecs are written; the only bytes read are header bytes
+ * compared to skip storing the same value (see hdr.c), never used otherwise.
  */
 struct net_rx {			/* caller-allocated, contents private */
-	u8 hdr[sizeof(struct virtio_net_hdr_mrg_rxbuf)];
+	u64 hdr_lo;		/* header bytes 0-7, little-endian order */
+	u32 hdr_hi;		/* header bytes 8-11 */
 	u16 hdr_len, hdr_done;
 	bool mrg;
 	u16 nr_bufs;
 	u8 *nb_ptr[2];		/* where the two num_buffers bytes went */
 	const u8 *src;
 	u32 left;		/* frame bytes not yet written */
+	struct net_copy_batch *batch;
 };
 
 enum net_drop net_rx_begin(struct net_rx *rx, const struct net_hdr_cfg *cfg,
-			   struct net_pkt *pkt);
+			   struct net_pkt *pkt, struct net_copy_batch *batch);
 enum net_drop net_rx_fill(struct net_rx *rx, const struct iovec *wr,
 			  unsigned int nwr, u32 *written);
 static inline bool net_rx_pending(const struct net_rx *rx)
