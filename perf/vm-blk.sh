@@ -2,8 +2,10 @@
 # bench-vm-blk: a guest's block I/O through vmm, side by side with the host's
 # own ceiling, on one file: the project's thesis as a number.
 #
-# Paths (guestlet's blk-bench at CPL3, randread 4 KiB, interrupt mode, at QD 1
-# and 32; every point BENCH_SECS seconds on the same prefilled file):
+# Paths (guestlet's blk-bench at CPL3, randread 4 KiB at QD 1 and 32, in each
+# guest mode of BENCH_GUEST: poll=0 waits for the MSI-X interrupt, poll=1
+# busy-polls the used ring; every point BENCH_SECS seconds on the same
+# prefilled file):
 #   host-fio      fio on the host, io_uring, one job: the ceiling, no VM at all
 #   inproc        vmm --disk path=FILE: the vhost-user-blk back-end on vmm's
 #                 own threads; doorbells are ioeventfds, interrupts irqfds
@@ -15,25 +17,28 @@
 # All back-ends use the host page cache (cache=writeback, qsd cache.direct=off).
 #
 # Output: one JSON line per result
-#   {"bench":"vm-blk","path":"...","rw":"randread","qd":N,"iops":N,
-#    "p50_us":N,"p99_us":N,"heavy_exits_per_io":X,"vmm_irqs_per_io":X}
+#   {"bench":"vm-blk","path":"...","guest":"poll=0|poll=1","rw":"randread",
+#    "qd":N,"iops":N,"p50_us":N,"p99_us":N,"heavy_exits_per_io":X,
+#    "vmm_irqs_per_io":X,"irqs_per_io":X}
 # heavy_exits_per_io counts EVERY exit of the vCPU to vmm during the run
 # (setup included, so it is an upper bound) divided by the I/Os done;
-# vmm_irqs_per_io the interrupts vmm injected itself.  Then a ratio table:
+# vmm_irqs_per_io the interrupts vmm injected itself; irqs_per_io the
+# interrupts the guest took (any path).  Then a ratio table per guest mode:
 # each vhost path / host-fio (target >= 0.85 at QD 32) and each vhost path /
 # inproc-exits (target >= 10), marked met or missed.
 #
 # env: BUILD (build), BENCH_SECS (5), BENCH_SIZE_MB (1024), BENCH_DIR (/dev/shm),
 #      BENCH_QDS ("1 32"), BENCH_PATHS (all of the above),
-#      BENCH_GUEST ("poll=0": interrupt-driven guest; "poll=1" busy-polls the used
-#      ring with interrupts suppressed, as NFV-style guests do)
+#      BENCH_GUEST ("poll=0 poll=1": the guest modes to run; poll=0 is
+#      interrupt-driven, poll=1 busy-polls the used ring with interrupts
+#      suppressed, as NFV-style and io_poll guests do)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=$(realpath "${BUILD:-build}")
 SECS=${BENCH_SECS:-5}
 SIZE_MB=${BENCH_SIZE_MB:-1024}
 QDS=${BENCH_QDS:-"1 32"}
-GUEST_MODE=${BENCH_GUEST:-poll=0}
+MODES=${BENCH_GUEST:-poll=0 poll=1}
 PATHS=${BENCH_PATHS:-"host-fio inproc vhost-user qsd inproc-exits"}
 VMM=$BUILD/vmm GUEST=$BUILD/guestlet VUB=$BUILD/vhost-user-blk
 
@@ -56,7 +61,7 @@ trap 'exit 130' INT TERM
 img=$work/disk.img
 sock=$work/be.sock
 
-echo "# bench-vm-blk: ${SIZE_MB} MiB file in ${BENCH_DIR:-/dev/shm}, ${SECS}s per point, guest $GUEST_MODE, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# bench-vm-blk: ${SIZE_MB} MiB file in ${BENCH_DIR:-/dev/shm}, ${SECS}s per point, guest modes: $MODES, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # Real blocks, not holes: reading a hole is unrealistically cheap.
 dd if=/dev/urandom of="$img" bs=1M count="$SIZE_MB" status=none || exit 1
 
@@ -82,8 +87,8 @@ stop_backend() {
 
 jnum() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | head -1; }
 
-run_guest() {	# path qd -> JSON line
-	local path=$1 qd=$2 dev flags="" out err
+run_guest() {	# path qd mode -> JSON line
+	local path=$1 qd=$2 mode=$3 dev flags="" out err
 	case $path in
 	inproc) dev=(--disk "path=$img") ;;
 	inproc-exits) dev=(--disk "path=$img"); flags="--no-ioeventfd --no-irqfd" ;;
@@ -92,22 +97,23 @@ run_guest() {	# path qd -> JSON line
 	out=$work/guest.out err=$work/guest.err
 	# shellcheck disable=SC2086
 	timeout $((SECS + 60)) "$VMM" --kernel "$GUEST" "${dev[@]}" $flags --stats \
-		--cmdline "blk-bench rw=randread bs=4096 qd=$qd secs=$SECS $GUEST_MODE" >"$out" 2>"$err"
+		--cmdline "blk-bench rw=randread bs=4096 qd=$qd secs=$SECS $mode" >"$out" 2>"$err"
 	local rc=$?
 	stop_backend
 	if [ $rc -ne 0 ]; then
 		echo "bench-vm-blk: $path qd=$qd failed (exit $rc):" >&2; cat "$out" "$err" >&2
 		return 1
 	fi
-	local g s ios iops p50 p99 pio mmio virq
+	local g s ios iops p50 p99 pio mmio virq girq
 	g=$(grep '"bench":"vm-blk-guest"' "$out"); s=$(grep '"vmm":"stats"' "$err")
 	ios=$(jnum ios <<<"$g"); iops=$(jnum iops <<<"$g")
-	p50=$(jnum p50_us <<<"$g"); p99=$(jnum p99_us <<<"$g")
+	p50=$(jnum p50_us <<<"$g"); p99=$(jnum p99_us <<<"$g"); girq=$(jnum irqs <<<"$g")
 	pio=$(jnum pio <<<"$s"); mmio=$(jnum mmio <<<"$s"); virq=$(jnum irq_vmm <<<"$s")
-	printf '{"bench":"vm-blk","path":"%s","rw":"randread","bs":4096,"qd":%s,"iops":%s,"p50_us":%s,"p99_us":%s,"ios":%s,"heavy_exits_per_io":%s,"vmm_irqs_per_io":%s}\n' \
-		"$path" "$qd" "$iops" "$p50" "$p99" "$ios" \
+	printf '{"bench":"vm-blk","path":"%s","guest":"%s","rw":"randread","bs":4096,"qd":%s,"iops":%s,"p50_us":%s,"p99_us":%s,"ios":%s,"heavy_exits_per_io":%s,"vmm_irqs_per_io":%s,"irqs_per_io":%s}\n' \
+		"$path" "$mode" "$qd" "$iops" "$p50" "$p99" "$ios" \
 		"$(echo "scale=4; ($pio + $mmio) / $ios" | bc | sed 's/^\./0./')" \
-		"$(echo "scale=4; $virq / $ios" | bc | sed 's/^\./0./')"
+		"$(echo "scale=4; $virq / $ios" | bc | sed 's/^\./0./')" \
+		"$(echo "scale=4; ${girq:-0} / $ios" | bc | sed 's/^\./0./')"
 }
 
 run_fio() {
@@ -126,25 +132,35 @@ run_fio() {
 declare -A IOPS
 for qd in $QDS; do
 	for p in $PATHS; do
-		if [ "$p" = host-fio ]; then line=$(run_fio "$qd"); else line=$(run_guest "$p" "$qd"); fi || continue
-		echo "$line"
-		IOPS[$p,$qd]=$(jnum iops <<<"$line")
+		if [ "$p" = host-fio ]; then
+			line=$(run_fio "$qd") || continue
+			echo "$line"
+			IOPS[$p,$qd]=$(jnum iops <<<"$line")
+			continue
+		fi
+		for m in $MODES; do
+			line=$(run_guest "$p" "$qd" "$m") || continue
+			echo "$line"
+			IOPS[$p/$m,$qd]=$(jnum iops <<<"$line")
+		done
 	done
 done
 
 ratio() { [ -n "${IOPS[$1,$3]:-}" ] && [ -n "${IOPS[$2,$3]:-}" ] && [ "${IOPS[$2,$3]}" != 0 ] &&
 	echo "scale=2; ${IOPS[$1,$3]} / ${IOPS[$2,$3]}" | bc | sed 's/^\./0./'; }
 echo "#"
-printf '# %-13s %3s  %10s  %12s  %s\n' path qd "/host-fio" "/inproc-exits" "targets: >=0.85x fio at QD32, >=10x exits"
-for qd in $QDS; do
-	for p in inproc vhost-user qsd; do
-		[ -n "${IOPS[$p,$qd]:-}" ] || continue
-		f=$(ratio "$p" host-fio "$qd"); e=$(ratio "$p" inproc-exits "$qd")
-		verdict=""
-		if [ "$qd" = 32 ] && [ -n "$f" ]; then
-			verdict="fio:$( [ "$(echo "$f >= 0.85" | bc)" = 1 ] && echo met || echo missed)"
-		fi
-		[ -n "$e" ] && verdict="$verdict exits:$( [ "$(echo "$e >= 10" | bc)" = 1 ] && echo met || echo missed)"
-		printf '# %-13s %3s  %10s  %12s  %s\n' "$p" "$qd" "${f:--}" "${e:--}" "$verdict"
+printf '# %-13s %-6s %3s  %10s  %12s  %s\n' path guest qd "/host-fio" "/inproc-exits" "targets: >=0.85x fio at QD32, >=10x exits"
+for m in $MODES; do
+	for qd in $QDS; do
+		for p in inproc vhost-user qsd; do
+			[ -n "${IOPS[$p/$m,$qd]:-}" ] || continue
+			f=$(ratio "$p/$m" host-fio "$qd"); e=$(ratio "$p/$m" "inproc-exits/$m" "$qd")
+			verdict=""
+			if [ "$qd" = 32 ] && [ -n "$f" ]; then
+				verdict="fio:$( [ "$(echo "$f >= 0.85" | bc)" = 1 ] && echo met || echo missed)"
+			fi
+			[ -n "$e" ] && verdict="$verdict exits:$( [ "$(echo "$e >= 10" | bc)" = 1 ] && echo met || echo missed)"
+			printf '# %-13s %-6s %3s  %10s  %12s  %s\n' "$p" "$m" "$qd" "${f:--}" "${e:--}" "$verdict"
+		done
 	done
 done
