@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,6 +74,30 @@ static inline void prefetch_chains(const struct vq *v, unsigned int n)
 	}
 }
 
+/*
+ * Warm the lines net_tx_pkt() reads first: the header and the start of the
+ * frame, wherever the driver put them (one buffer, or header and frame
+ * apart).  Lines the driver's core has just written: fetched now, for all
+ * chains of the burst at once, they arrive together rather than one per
+ * frame inside the copies.  Hints on checked iovecs; they never fault.
+ */
+#define VUN_TX_PREFETCH 128	/* bytes per frame warmed (a 64-byte frame + header) */
+static inline void prefetch_frame(const struct vq_req *req)
+{
+	unsigned int i, left = VUN_TX_PREFETCH;
+
+	for (i = 0; i < req->nr_rd && left; i++) {
+		const u8 *p = req->rd[i].iov_base;
+		size_t n = req->rd[i].iov_len < left ? req->rd[i].iov_len : left;
+		/* Every line touched by [p, p + n). */
+		uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
+
+		for (; a < end; a += 64)
+			__builtin_prefetch((const void *)a);
+		left -= n;
+	}
+}
+
 /* A frame the guest got wrong: counted always, logged once per kind. */
 static void guest_drop(struct vun_qp *qp, enum net_drop e)
 {
@@ -117,9 +142,7 @@ static unsigned int do_tx(struct vun_qp *qp, struct vq_req *reqs)
 				guest_error(qp, &qp->txq, &qp->tx_err_logged, "transmitq");
 			break;
 		}
-		__builtin_prefetch(req->rd[0].iov_base);
-		if (req->nr_rd > 1)
-			__builtin_prefetch(req->rd[1].iov_base);
+		prefetch_frame(req);
 		used[n].head = req->head;
 		used[n].len = 0;
 		n++;
