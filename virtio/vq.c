@@ -355,6 +355,22 @@ void vq_prefetch_bufs(const struct vq *vq, unsigned int n, bool write)
 	}
 }
 
+void vq_prefetch_used(const struct vq *vq, unsigned int n)
+{
+	unsigned int i;
+
+	if (!vq->started || vq->broken)
+		return;
+	if (n > vq->num)
+		n = vq->num;
+	/* 8 entries per line; the ring may wrap within the batch. */
+	for (i = 0; i < n; i += 8)
+		__builtin_prefetch(&vq->used->ring[(u16)(vq->used_idx + i) & vq->mask], 1);
+	if (n)
+		__builtin_prefetch(&vq->used->ring[(u16)(vq->used_idx + n - 1) & vq->mask], 1);
+	__builtin_prefetch(&vq->used->idx, 1);
+}
+
 /* Read avail->idx once and check it; 0 or -EPROTO (queue broken). */
 static int read_avail_idx(struct vq *vq, u16 *out)
 {

@@ -130,6 +130,7 @@ static unsigned int do_tx(struct vun_qp *qp, struct vq_req *reqs)
 	if (want > NET_BURST)
 		want = NET_BURST;
 	prefetch_chains(&qp->txq, want);
+	vq_prefetch_used(&qp->txq, want);
 	nb = net_port_alloc(port, qp->port_q, pk, want);
 	if (!nb)
 		return 0;	/* back-pressure: the chains wait in the ring */
