@@ -320,7 +320,7 @@ int vq_map_chain(struct vq *vq, u16 head, struct vq_req *req)
 	return walk_chain(vq, head, req);
 }
 
-void vq_prefetch_bufs(const struct vq *vq, unsigned int n, bool write)
+void vq_prefetch_bufs(const struct vq *vq, unsigned int n)
 {
 	unsigned int avail = (u16)(vq->shadow_avail_idx - vq->last_avail_idx);
 	u16 a = vq->last_avail_idx;
@@ -343,15 +343,9 @@ void vq_prefetch_bufs(const struct vq *vq, unsigned int n, bool write)
 		p = vq_mem_translate(vq->mem, le64_to_cpu(d.addr), &len);
 		if (!p)
 			continue;
-		if (write) {
-			__builtin_prefetch(p, 1);
-			if (len > 64)
-				__builtin_prefetch(p + 64, 1);
-		} else {
-			__builtin_prefetch(p);
-			if (len > 64)
-				__builtin_prefetch(p + 64);
-		}
+		__builtin_prefetch(p);
+		if (len > 64)
+			__builtin_prefetch(p + 64);
 	}
 }
 
