@@ -8,9 +8,10 @@
  * struct blk_queue and the struct vhu_vq fields until queue_stop() joins it.
  *
  * Per pass of a queue thread: pop every available chain (vq_pop), submit each
- * (blk_queue_submit), a blk_queue_commit per slice of 8, reap completions,
- * publish them with one vq_push_batch and signal the call eventfd at most once
- * (vq_should_notify: EVENT_IDX or the NO_INTERRUPT flag).  Guest kicks are
+ * (blk_queue_submit), and per slice of 8 a blk_queue_commit, then reap what
+ * completed: publish it with one vq_push_batch and signal the call eventfd at
+ * most once per publish (vq_should_notify: EVENT_IDX or the NO_INTERRUPT
+ * flag).  Guest kicks are
  * off while the thread works (vq_disable_notify); it sleeps (epoll on the kick
  * eventfd, the engine's completion eventfd and a stop eventfd) only after
  * vq_enable_notify() found the ring empty and a last reap found nothing.  With
@@ -283,6 +284,12 @@ static void resubmit_inflight(struct bs_queue *q)
 /*
  * Submissions go to the engine in slices of this many: a whole ring's worth
  * in one commit leaves a fast device idle while the rest is being popped.
+ * What a slice completed is published before the next slice is popped, so a
+ * guest waiting for an interrupt starts its wake-up (tens of microseconds
+ * on a nested host) while the rest of the batch is still being served,
+ * instead of after all of it: bench-vm-blk, guest poll=0 at QD 32, went
+ * from ~0.7-0.8x host fio to ~1.0x with this.  A polling guest gets its
+ * first completions sooner too.
  */
 #define SUBMIT_SLICE 8
 
@@ -290,7 +297,7 @@ static void resubmit_inflight(struct bs_queue *q)
 static int pass(struct bs_queue *q)
 {
 	unsigned int popped = 0;
-	int r;
+	int r, done = 0;
 
 	while (blk_queue_free_slots(q->bq)) {
 		r = vq_pop(&q->vq, &q->req);
@@ -302,12 +309,14 @@ static int pass(struct bs_queue *q)
 		}
 		if (!submit(q))
 			break;
-		if (++popped % SUBMIT_SLICE == 0)
+		if (++popped % SUBMIT_SLICE == 0) {
 			blk_queue_commit(q->bq);
+			done += reap(q);
+		}
 	}
 	if (popped % SUBMIT_SLICE)
 		blk_queue_commit(q->bq);
-	return popped + reap(q);
+	return popped + done + reap(q);
 }
 
 static u64 now_ns(void)
