@@ -24,7 +24,7 @@ int vmm_disk_inproc_create(struct vmm_device *dev, char *err, size_t errlen)
 		.cache = BLK_CACHE_WRITEBACK,
 		.readonly = o->readonly,
 		.queues = o->queues ? o->queues : 1,
-		.poll_us = BLK_SERVER_DEFAULT_POLL_US,
+		.poll_us = o->poll_set ? o->poll_us : BLK_SERVER_DEFAULT_POLL_US,
 	};
 	char serr[256] = "";
 	int sv[2], ret;

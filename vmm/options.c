@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <vhost-user/blk.h>
+#include <vhost-user/blk_server.h>
 #include <vmm/guest_abi.h>
 #include "vmm.h"
 
@@ -18,7 +19,8 @@
 
 static const char usage[] =
 "usage: vmm --kernel FILE [--mem SIZE] [--cmdline STR] [--cpus N] [--stats]\n"
-"           [--disk path=FILE[,engine=E][,cache=C][,readonly][,queues=N][,queue-size=N]]...\n"
+"           [--disk path=FILE[,engine=E][,cache=C][,readonly][,queues=N][,queue-size=N]\n"
+"                   [,poll-us=N]]...\n"
 "           [--vhost-user=SOCK[,type=blk][,queue-size=N]]... [--no-ioeventfd] [--no-irqfd]\n"
 "\n"
 "Run a bare x86-64 ELF guest on /dev/kvm.\n"
@@ -35,7 +37,9 @@ static const char usage[] =
 "                       back-end on its own thread in vmm: path=FILE (required),\n"
 "                       engine=io_uring|libaio|sync (io_uring), cache=none|\n"
 "                       writeback|writethrough (writeback), readonly, queues=N (1),\n"
-"                       queue-size=N (256)\n"
+"                       queue-size=N (256), poll-us=N: each queue thread spins\n"
+"                       up to N us for the next request before it sleeps\n"
+"                       (adaptive; 64; 0 = never)\n"
 "      --vhost-user SPEC  a virtio device served by an external vhost-user\n"
 "                       back-end: SOCK[,type=blk][,queue-size=N]\n"
 "      --no-ioeventfd   queue notifications exit to vmm (the old emulated path)\n"
@@ -181,6 +185,13 @@ int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_o
 				snprintf(err, errlen, "%s: queues=%.*s: need 1..64", opt, (int)vlen, v);
 				return -EINVAL;
 			}
+		} else if (KEY("poll-us") && kind == VMM_DEV_DISK && v) {
+			if (parse_uint(v, vlen, 0, BLK_SERVER_MAX_POLL_US, &d->poll_us)) {
+				snprintf(err, errlen, "%s: poll-us=%.*s: need microseconds 0..%u", opt,
+					 (int)vlen, v, BLK_SERVER_MAX_POLL_US);
+				return -EINVAL;
+			}
+			d->poll_set = true;
 		} else if (KEY("queue-size") && v) {
 			if (parse_uint(v, vlen, 1, 32768, &d->queue_size) ||
 			    (d->queue_size & (d->queue_size - 1))) {

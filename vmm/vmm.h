@@ -32,6 +32,8 @@ struct vmm_dev_opts {
 	bool readonly;
 	unsigned int queues;	/* 0 = back-end's choice */
 	unsigned int queue_size;
+	bool poll_set;		/* --disk poll-us= given */
+	unsigned int poll_us;	/* its value (0 = never spin) */
 };
 
 struct vmm_opts {

@@ -119,6 +119,36 @@ int main(void)
 	longcmd[4095] = 0;
 	CHECK(parse(&o, err, ARGS("--kernel", "k", "--cmdline", longcmd)) == VMM_OPTS_RUN);
 
+	/* --disk / --vhost-user items: every key, its default, its bounds. */
+	CHECK(parse(&o, err, ARGS("-k", "k", "--disk", "path=/d0")) == VMM_OPTS_RUN);
+	CHECK(o.nr_devs == 1 && o.devs[0].kind == VMM_DEV_DISK && !strcmp(o.devs[0].path, "/d0") &&
+	      !o.devs[0].readonly && !o.devs[0].queues && !o.devs[0].poll_set &&
+	      o.devs[0].queue_size == VMM_QUEUE_SIZE_DEFAULT && !o.devs[0].engine[0]);
+	CHECK(parse(&o, err, ARGS("-k", "k", "--disk",
+				  "path=/d,engine=libaio,cache=none,readonly,queues=4,queue-size=1024,poll-us=0",
+				  "--vhost-user=/s,type=blk,queue-size=128")) == VMM_OPTS_RUN);
+	CHECK(o.nr_devs == 2 && !strcmp(o.devs[0].engine, "libaio") &&
+	      !strcmp(o.devs[0].cache, "none") && o.devs[0].readonly && o.devs[0].queues == 4 &&
+	      o.devs[0].queue_size == 1024 && o.devs[0].poll_set && o.devs[0].poll_us == 0);
+	CHECK(o.devs[1].kind == VMM_DEV_VHOST_USER && !strcmp(o.devs[1].path, "/s") &&
+	      o.devs[1].queue_size == 128);
+	CHECK(parse(&o, err, ARGS("-k", "k", "--disk", "path=/d,poll-us=1000000")) == VMM_OPTS_RUN);
+	CHECK(o.devs[0].poll_set && o.devs[0].poll_us == 1000000);
+	bad(ARGS("-k", "k", "--disk", "engine=sync"), "path=FILE is required");
+	bad(ARGS("-k", "k", "--disk", "path=/d,engine=posix"), "engine=posix");
+	bad(ARGS("-k", "k", "--disk", "path=/d,cache=unsafe"), "cache=unsafe");
+	bad(ARGS("-k", "k", "--disk", "path=/d,queues=0"), "queues=0: need 1..64");
+	bad(ARGS("-k", "k", "--disk", "path=/d,queues=65"), "queues=65");
+	bad(ARGS("-k", "k", "--disk", "path=/d,queue-size=100"), "power of two");
+	bad(ARGS("-k", "k", "--disk", "path=/d,queue-size=65536"), "power of two");
+	bad(ARGS("-k", "k", "--disk", "path=/d,poll-us=1000001"), "poll-us=1000001");
+	bad(ARGS("-k", "k", "--disk", "path=/d,poll-us=-1"), "poll-us=-1");
+	bad(ARGS("-k", "k", "--disk", "path=/d,poll-us="), "poll-us=: need microseconds");
+	bad(ARGS("-k", "k", "--disk", "path=/d,poll-us=5x"), "poll-us=5x");
+	bad(ARGS("-k", "k", "--disk", "path=/d,bogus=1"), "unknown or malformed item 'bogus=1'");
+	bad(ARGS("-k", "k", "--vhost-user=/s,poll-us=5"), "unknown or malformed item 'poll-us=5'");
+	bad(ARGS("-k", "k", "--vhost-user=/s,type=net"), "supports type=blk");
+
 	if (failures) {
 		fprintf(stderr, "%d failure(s)\n", failures);
 		return 1;

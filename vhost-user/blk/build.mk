@@ -58,3 +58,8 @@ vhost-user-blk-ldlibs := $(VUBLK_LDLIBS) -lpthread
 TESTS += blk_server_hostile
 blk_server_hostile-libs := vublk-server vublk vhost-user virtio
 blk_server_hostile-ldlibs := $(VUBLK_LDLIBS) -lpthread
+
+# The queue threads' adaptive spin window (blk_server_poll_next).
+TESTS += blk_poll
+blk_poll-libs := vublk-server vublk vhost-user virtio
+blk_poll-ldlibs := $(VUBLK_LDLIBS) -lpthread

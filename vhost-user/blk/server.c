@@ -379,11 +379,31 @@ static void park_broken(struct bs_queue *q, int ep)
 	}
 }
 
+/*
+ * Adaptive polling (QEMU's AioContext does the same): the spin window starts
+ * at the poll_us maximum, doubles back towards it (from BLK_POLL_START_NS)
+ * after every idle spell that a window of the maximum would have covered
+ * (the sleep cost a wake-up the spin would have saved), and halves after
+ * every spell longer than the maximum, down to no spin at all.  A guest that
+ * comes back within the maximum (an interrupt round trip here is ~25-30 us)
+ * keeps the queue thread awake and its kicks suppressed; an idle queue or a
+ * slow disk (hundreds of microseconds per request) stops burning the CPU.
+ */
+u64 blk_server_poll_next(u64 poll_ns, u64 poll_max, u64 idle_ns)
+{
+	if (idle_ns <= poll_max)
+		poll_ns = poll_ns ? poll_ns * 2 : BLK_POLL_START_NS;
+	else
+		poll_ns = poll_ns / 2 >= BLK_POLL_START_NS ? poll_ns / 2 : 0;
+	return poll_ns < poll_max ? poll_ns : poll_max;
+}
+
 static void *queue_main(void *arg)
 {
 	struct bs_queue *q = arg;
 	struct vq *vq = &q->vq;
-	u64 poll_ns = (u64)q->s->o.poll_us * 1000, deadline = 0;
+	u64 poll_max = (u64)q->s->o.poll_us * 1000, poll_ns = poll_max;
+	u64 deadline = 0, idle_since = 0;
 	bool cq_notify = true;
 	int ep;
 
@@ -402,12 +422,15 @@ static void *queue_main(void *arg)
 	while (!should_stop(q)) {
 		if (pass(q) > 0 && !q->broken) {
 			deadline = 0;
+			idle_since = 0;
 			continue;
 		}
 		if (q->broken) {
 			park_broken(q, ep);
 			break;
 		}
+		if (!idle_since && poll_max)
+			idle_since = now_ns();
 		if (poll_ns) {
 			u64 now = now_ns();
 
@@ -428,8 +451,11 @@ static void *queue_main(void *arg)
 			blk_queue_set_notify(q->bq, true);
 			cq_notify = true;
 		}
-		if (reap(q) > 0)
+		if (reap(q) > 0) {
+			deadline = 0;
+			idle_since = 0;
 			continue;
+		}
 		/*
 		 * Kicks on; sleep only if no chain raced in meanwhile.  With every
 		 * slot in flight (only a guest that re-queues heads it has not got
@@ -442,7 +468,11 @@ static void *queue_main(void *arg)
 		}
 		sleep_once(q, ep);
 		vq_disable_notify(vq);
+		if (poll_max)
+			poll_ns = blk_server_poll_next(poll_ns, poll_max,
+						       now_ns() - idle_since);
 		deadline = 0;
+		idle_since = 0;
 	}
 	/* Finish everything in flight so last_avail_idx is exact at stop. */
 	if (blk_queue_inflight(q->bq)) {

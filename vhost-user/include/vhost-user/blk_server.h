@@ -51,8 +51,13 @@
 #define BLK_SERVER_MAX_QUEUE_SIZE	1024
 #define BLK_SERVER_MAX_POLL_US		1000000u
 
-/* Spin this long before sleeping unless told otherwise (program and vmm --disk). */
-#define BLK_SERVER_DEFAULT_POLL_US 20
+/*
+ * The most a queue thread spins before sleeping unless told otherwise
+ * (program and vmm --disk).  The window adapts below it: see
+ * blk_server_poll_next().
+ */
+#define BLK_SERVER_DEFAULT_POLL_US	64
+#define BLK_POLL_START_NS		4000u
 
 struct blk_server_opts {
 	const char *disk_path;
@@ -60,11 +65,22 @@ struct blk_server_opts {
 	enum blk_cache_mode cache;
 	bool readonly;
 	unsigned int queues;		/* 1..BLK_SERVER_MAX_QUEUES; 0 = 1 */
-	unsigned int poll_us;		/* busy-poll this long before sleeping; 0 = never */
+	unsigned int poll_us;		/* busy-poll at most this long before sleeping; 0 = never */
 	const char *serial;		/* GET_ID answer, <= 20 bytes; NULL = default */
 };
 
 struct blk_server;
+
+/*
+ * A queue thread's spin policy: after working it spins over the ring and
+ * the completions for a window before it sleeps on the eventfds.  Given the
+ * window it had (@poll_ns), the maximum (@poll_max, poll_us in ns) and how
+ * long the idle spell that just ended lasted in all (@idle_ns, spin and
+ * sleep), returns the next window: doubled (or BLK_POLL_START_NS from 0) up
+ * to @poll_max when the spell was no longer than @poll_max, halved (0 below
+ * BLK_POLL_START_NS) when it was longer.  Exposed for its unit test.
+ */
+u64 blk_server_poll_next(u64 poll_ns, u64 poll_max, u64 idle_ns);
 
 /*
  * Open the disk and check the engine works.  On failure *out is NULL, the
