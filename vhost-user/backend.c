@@ -44,6 +44,7 @@ struct vhu_dev {
 	int listen_fd;
 	char *path;
 	int conn_fd;
+	int mem_fault;		/* set by the SIGBUS guard (guard.c) */
 	u64 features_offered;
 	u64 proto_offered;
 	u64 features;		/* acked by SET_FEATURES */
@@ -86,8 +87,10 @@ static bool has_proto(const struct vhu_dev *dev, unsigned int bit)
 
 static void map_release(struct vhu_map *m)
 {
-	if (m->base)
+	if (m->base) {
+		vhu_guard_del(m->base);
 		munmap(m->base, m->len);
+	}
 	m->base = NULL;
 	m->len = 0;
 }
@@ -97,8 +100,8 @@ static void map_release(struct vhu_map *m)
  * offset (hugetlbfs wants huge-page alignment: st_blksize).  *why is set on
  * failure.
  */
-static int fd_map(int fd, u64 off, u64 size, struct vhu_map *map, u64 *hva,
-		  const char **why)
+static int fd_map(struct vhu_dev *dev, int fd, u64 off, u64 size, struct vhu_map *map,
+		  u64 *hva, const char **why)
 {
 	struct stat st;
 	u64 align = (u64)sysconf(_SC_PAGESIZE), moff, delta, len;
@@ -139,6 +142,9 @@ static int fd_map(int fd, u64 off, u64 size, struct vhu_map *map, u64 *hva,
 		*why = "mmap failed";
 		return -errno;
 	}
+	if (vhu_guard_add(p, len, &dev->conn_fd, &dev->mem_fault))
+		dev_log(dev, "SIGBUS guard full: a %llu-byte mapping goes unguarded",
+			(unsigned long long)len);
 	map->base = p;
 	map->len = len;
 	*hva = (u64)(uintptr_t)p + delta;
@@ -146,7 +152,7 @@ static int fd_map(int fd, u64 off, u64 size, struct vhu_map *map, u64 *hva,
 }
 
 /* Validate and map one region from the wire into @out / @map. */
-static int region_map(const struct vhu_mem_region *w, int fd,
+static int region_map(struct vhu_dev *dev, const struct vhu_mem_region *w, int fd,
 		      struct vq_mem_region *out, struct vhu_map *map,
 		      const char **why)
 {
@@ -166,7 +172,7 @@ static int region_map(const struct vhu_mem_region *w, int fd,
 		*why = "user address + size wraps";
 		return -EOVERFLOW;
 	}
-	r = fd_map(fd, off, size, map, &hva, why);
+	r = fd_map(dev, fd, off, size, map, &hva, why);
 	if (r)
 		return r;
 	*out = (struct vq_mem_region){
@@ -187,8 +193,10 @@ static void mem_release(struct vhu_dev *dev)
 
 static void inflight_release(struct vhu_dev *dev)
 {
-	if (dev->inflight_map)
+	if (dev->inflight_map) {
+		vhu_guard_del(dev->inflight_map);
 		munmap(dev->inflight_map, dev->inflight_map_len);
+	}
 	dev->inflight_map = NULL;
 	dev->inflight_map_len = 0;
 	dev->inflight_base = NULL;
@@ -568,7 +576,7 @@ static int h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 	for (i = 0; i < n; i++) {
 		struct vq_mem_region reg;
 
-		r = region_map(&t->regions[i], msg->fds[i], &reg, &maps[i], &why);
+		r = region_map(dev, &t->regions[i], msg->fds[i], &reg, &maps[i], &why);
 		if (r)
 			break;
 		r = vq_mem_add_region(&mem, &reg);
@@ -842,7 +850,7 @@ static int h_get_inflight_fd(struct vhu_dev *dev, struct vhu_msg *msg)
 		return violation(dev, msg, "sizing the region failed (%s)",
 				 strerror(-r));
 	}
-	r = fd_map(fd, 0, size, &map, &hva, &why);
+	r = fd_map(dev, fd, 0, size, &map, &hva, &why);
 	if (r) {
 		close(fd);
 		return violation(dev, msg, "%s (%s)", why, strerror(-r));
@@ -876,7 +884,7 @@ static int h_set_inflight_fd(struct vhu_dev *dev, struct vhu_msg *msg)
 		return violation(dev, msg, "mmap_offset %llu not %u-byte aligned",
 				 (unsigned long long)in->mmap_offset,
 				 VHU_INFLIGHT_ALIGN);
-	r = fd_map(msg->fds[0], in->mmap_offset, in->mmap_size, &map, &hva, &why);
+	r = fd_map(dev, msg->fds[0], in->mmap_offset, in->mmap_size, &map, &hva, &why);
 	if (r)
 		return violation(dev, msg, "%s (%s)", why, strerror(-r));
 	return install_inflight(dev, &map, hva, in->num_queues, in->queue_size);
@@ -896,7 +904,7 @@ static int h_add_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 
 	if (dev->mem.nr >= VQ_MEM_MAX_REGIONS)
 		return violation(dev, msg, "all %u slots in use", VQ_MEM_MAX_REGIONS);
-	r = region_map(&msg->payload.mem_reg.region, msg->fds[0], &reg, &map, &why);
+	r = region_map(dev, &msg->payload.mem_reg.region, msg->fds[0], &reg, &map, &why);
 	if (r)
 		return violation(dev, msg, "%s (%s)", why, strerror(-r));
 	stop_all(dev);
@@ -1206,6 +1214,9 @@ void vhu_dev_disconnect(struct vhu_dev *dev)
 {
 	if (dev->conn_fd < 0)
 		return;
+	if (__atomic_exchange_n(&dev->mem_fault, 0, __ATOMIC_ACQ_REL))
+		dev_log(dev, "the front-end shrank a guest memory file under our mapping "
+			"(SIGBUS caught; the mapping was replaced by zero pages); dropping connection");
 	reset_state(dev);
 	dev->proto = 0;
 	close_fd(&dev->conn_fd);

@@ -2,11 +2,13 @@
 #   proto.c     message transport (SCM_RIGHTS), rate-limited log
 #   backend.c   back-end server: request table, validation, handlers, inflight
 #   frontend.c  front-end client: struct vhost_ops over a unix socket
+#   guard.c     SIGBUS guard over front-end mappings (vhu_guard_install)
 LIBS += vhost-user
 vhost-user-objs += vhost-user/proto.o
 vhost-user-objs += vhost-user/backend.o
 vhost-user-objs += vhost-user/frontend.o
 vhost-user-objs += vhost-user/ring.o
+vhost-user-objs += vhost-user/guard.o
 
 TESTS += vhu_loopback
 vhu_loopback-libs := vhost-user virtio
@@ -33,9 +35,9 @@ vhu_inflight-libs := vhost-user virtio
 
 # libFuzzer harnesses (seed corpora in tests/fuzz/corpus/<name>/).
 FUZZERS += vhu_backend
-vhu_backend-fuzz-srcs := tests/fuzz/vhu_backend.c vhost-user/proto.c vhost-user/backend.c virtio/mem.c
+vhu_backend-fuzz-srcs := tests/fuzz/vhu_backend.c vhost-user/proto.c vhost-user/backend.c vhost-user/guard.c virtio/mem.c
 FUZZERS += vhu_frontend
-vhu_frontend-fuzz-srcs := tests/fuzz/vhu_frontend.c vhost-user/proto.c vhost-user/backend.c vhost-user/frontend.c virtio/mem.c
+vhu_frontend-fuzz-srcs := tests/fuzz/vhu_frontend.c vhost-user/proto.c vhost-user/backend.c vhost-user/guard.c vhost-user/frontend.c virtio/mem.c
 
 # Interop with real peers (skip when the peer is not installed).
 TESTS += vhu_qsd

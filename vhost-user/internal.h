@@ -40,6 +40,14 @@ const struct vhu_req_info *vhu_req_info(u32 request);
 
 void vhu_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * The SIGBUS guard's registry (guard.c): register a front-end mapping with
+ * its connection's socket fd and fault flag, unregister it before munmap.
+ * Add returns 0 or -ENOSPC (the mapping then goes unguarded).
+ */
+int vhu_guard_add(void *base, size_t len, int *conn_fd, int *fault);
+void vhu_guard_del(void *base);
+
 /* Receive timeout for the rest of a message once its first byte arrived. */
 #define VHU_MSG_TIMEOUT_MS	5000
 

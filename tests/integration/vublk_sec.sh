@@ -100,6 +100,15 @@ if start_be --queues 2; then
 		fail "case 10 client"
 	fi
 
+	# --- case 13 after the check: the memory file shrunk under a started queue ---
+	# (before the flood of cases 12-17, which the log's rate limit would hide it in)
+	if "$CLIENT" shrink --socket "$tmp/sock" 2>"$tmp/err" && kill -0 "$be_pid" &&
+	   grep -q 'shrank a guest memory file under our mapping' "$tmp/be.log"; then
+		echo "ok: case 13, memory file shrunk under a started queue: SIGBUS caught, that connection dropped with a log line, the next front-end served"
+	else
+		fail "case 13: memory file shrunk under a started queue"
+	fi
+
 	# --- cases 12-17 ---------------------------------------------------------
 	if "$CLIENT" hostile --socket "$tmp/sock" --pid "$be_pid" --reps 1000 2>"$tmp/err"; then
 		grep '^ok: cases' "$tmp/err" | sed 's/^/  /'

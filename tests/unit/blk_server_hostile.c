@@ -24,6 +24,10 @@
  *                    is dropped; after N repetitions of each, the back-end's
  *                    /proc/P/fd and /proc/P/maps counts are what they were,
  *                    and it still serves I/O.
+ *   shrink  --socket S
+ *                    the front-end truncates its memory file under a started
+ *                    queue and kicks it: the back-end (SIGBUS guard) drops
+ *                    that connection and serves the next one.
  *   inflight --prog EXE --socket S --disk F [--kills N] [--log L] [-- ARGS]
  *                    SECURITY.md case 19: runs EXE --socket S --disk F ARGS,
  *                    writes blocks (a pattern naming block and generation),
@@ -493,6 +497,48 @@ static void run_flush(const char *sock, const char *disk, unsigned int count)
 	file_same(disk, model, dlen);
 	free(model);
 	fprintf(stderr, "ok: %u writes each followed by a FLUSH: all OK, data in the file\n", count);
+}
+
+/* --- a front-end that shrinks its memory file under a started queue --------- */
+
+/*
+ * The fd passed the size check at SET_MEM_TABLE; afterwards the front-end
+ * truncates it to 0 with a request queued and rings the doorbell.  The
+ * back-end's next ring access raises SIGBUS: its guard must drop only this
+ * connection (our next request fails) and serve the next front-end.  This
+ * client never touches its own RAM after the truncation (it would fault too).
+ */
+static void run_shrink(const char *sock)
+{
+	struct cl c;
+	struct slot s;
+	struct vq_drv_sg sg[3];
+	u64 one = 1, cap;
+	int r = 0;
+
+	cl_open(&c, sock, 1, false);
+	CHECK_EQ(cl_rw(&c, 0, VIRTIO_BLK_T_IN, 0, BLK), VIRTIO_BLK_S_OK);
+	s = slot_of(&c, 0);
+	set_hdr(&s, VIRTIO_BLK_T_IN, 8);
+	sg[0] = SG_HDR(s);
+	sg[1] = SG_DATA(s, BLK, true);
+	sg[2] = SG_STATUS(s);
+	CHECK(vq_drv_add(&c.drv[0], sg, 3, (void *)1) >= 0);
+	vq_drv_kick_prepare(&c.drv[0]);		/* publish while RAM is there */
+	CHECK(ftruncate(c.ram.fd, 0) == 0);
+	CHECK(write(c.kick[0], &one, 8) == 8);
+	for (int i = 0; i < 1000 && !r; i++) {	/* up to 10 s for the drop */
+		r = c.d->ops->get_config(c.d, 0, &cap, 8);
+		if (!r)
+			usleep(10000);
+	}
+	CHECK(r != 0);
+	cl_close(&c);
+	cl_open(&c, sock, 1, false);
+	CHECK_EQ(cl_rw(&c, 0, VIRTIO_BLK_T_IN, 0, BLK), VIRTIO_BLK_S_OK);
+	cl_close(&c);
+	fprintf(stderr, "ok: memory file shrunk under a started queue: connection dropped, "
+		"the next front-end is served\n");
 }
 
 /* --- SECURITY.md cases 12-17: raw messages ---------------------------------- */
@@ -1235,6 +1281,8 @@ int main(int argc, char **argv)
 		run_readonly(f.sock, f.disk);
 	else if (!strcmp(mode, "flush") && f.disk)
 		run_flush(f.sock, f.disk, count);
+	else if (!strcmp(mode, "shrink"))
+		run_shrink(f.sock);
 	else if (!strcmp(mode, "hostile"))
 		run_hostile(f.sock, pid ? pid : getpid(), reps - 1);
 	else if (!strcmp(mode, "inflight") && f.prog && f.disk)

@@ -11,7 +11,8 @@
  *
  *  12 unknown request; size field above any payload; truncated message
  *  13 memory region of size 0; gpa + size and uaddr + size overflowing;
- *     9 regions; fewer fds than regions
+ *     9 regions; fewer fds than regions; the memory file shrunk after
+ *     SET_MEM_TABLE under a started queue (SIGBUS guard)
  *  14 vring index >= number of queues; index 0x10000 (u32 truncating to 0)
  *  15 an fd on a message that takes none; repeated SET_MEM_TABLE and
  *     SET_VRING_NUM (no leak)
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -80,6 +82,23 @@ static void pause_ms(unsigned int ms)
 	struct timespec ts = { 0, ms * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Whether the program's log (stderr) has a line containing @s yet. */
+static bool log_has(const char *s)
+{
+	char buf[1 << 16];
+	ssize_t n;
+	int fd = open(logpath, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return strstr(buf, s) != NULL;
 }
 
 static unsigned int count_fds(pid_t pid)
@@ -375,6 +394,54 @@ int main(void)
 	guest_b_open();
 	T_CHECK(b_forwards(++seq));
 	fds_before = count_fds(child);
+
+	/*
+	 * 13, after the check: a front-end shrinks its memory file under a
+	 * started queue and kicks it.  The program's next ring access faults
+	 * (SIGBUS); its guard turns that into a dropped connection and a log
+	 * line, and B goes on forwarding.  First, while the log's rate limit
+	 * has its whole burst (the cases below log a line each).
+	 */
+	{
+		struct vhu_mem_table t = { .nregions = 1 };
+		const u64 ua = 0x7f0000000000ull;
+		struct vhost_vring_state num = { .index = 1, .num = 64 };
+		struct vhost_vring_state base = { .index = 1, .num = 0 };
+		struct vhost_vring_state on = { .index = 1, .num = 1 };
+		struct vhost_vring_addr addr = {
+			.index = 1, .desc_user_addr = ua, .avail_user_addr = ua + 0x400,
+			.used_user_addr = ua + 0x1000,
+		};
+		u64 idx = 1, one = 1;
+		int m = memfd(1 << 20), kick = eventfd(0, EFD_CLOEXEC);
+		int call = eventfd(0, EFD_CLOEXEC);
+		const char *how;
+
+		T_CHECK(kick >= 0 && call >= 0);
+		t.regions[0] = (struct vhu_mem_region){ 0, 1 << 20, ua, 0 };
+		fd = hello();
+		raw_send(fd, VHU_REQ_SET_MEM_TABLE, VHU_FLAG_NEED_REPLY, &t, 8 + 32, 8 + 32, &m, 1);
+		T_EQ(raw_reply(fd, &h, &v, 5), 1);
+		T_EQ(v, 0);
+		raw_send(fd, VHU_REQ_SET_VRING_NUM, 0, &num, sizeof(num), sizeof(num), NULL, 0);
+		raw_send(fd, VHU_REQ_SET_VRING_ADDR, 0, &addr, sizeof(addr), sizeof(addr), NULL, 0);
+		raw_send(fd, VHU_REQ_SET_VRING_BASE, 0, &base, sizeof(base), sizeof(base), NULL, 0);
+		raw_send(fd, VHU_REQ_SET_VRING_CALL, 0, &idx, 8, 8, &call, 1);
+		raw_send(fd, VHU_REQ_SET_VRING_KICK, 0, &idx, 8, 8, &kick, 1);
+		raw_send(fd, VHU_REQ_SET_VRING_ENABLE, VHU_FLAG_NEED_REPLY, &on, sizeof(on),
+			 sizeof(on), NULL, 0);
+		T_EQ(raw_reply(fd, &h, &v, 5), 1);
+		T_EQ(v, 0);
+		T_CHECK(ftruncate(m, 0) == 0);
+		T_CHECK(write(kick, &one, 8) == 8);
+		how = refused(fd);
+		close(m);
+		close(kick);
+		close(call);
+		T_CHECK(how && !strcmp(how, "closed"));
+		T_CHECK(log_has("shrank a guest memory file"));
+		after("13 memory file shrunk under a started queue", fd, how);
+	}
 
 	/* 12: unknown request; size field above any payload; truncated. */
 	fd = hello();

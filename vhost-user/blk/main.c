@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vhost-user/backend.h>
 #include <vhost-user/blk_server.h>
 
 #define PROG		"vhost-user-blk"
@@ -243,6 +244,10 @@ int main(int argc, char **argv)
 	sigaddset(&sc.set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A front-end that shrinks its memory file loses its connection, not us. */
+	r = vhu_guard_install();
+	if (r)
+		fprintf(stderr, PROG ": warning: no SIGBUS guard: %s\n", strerror(-r));
 
 	r = blk_server_new(&o, &s, err, sizeof(err));
 	if (r) {

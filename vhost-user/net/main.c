@@ -278,6 +278,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sigdelset(&sigs, SIGPIPE);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	/* A front-end that shrinks its memory file loses its connection, not us. */
+	r = vhu_guard_install();
+	if (r)
+		fprintf(stderr, "vhost-user-net: warning: no SIGBUS guard: %s\n", strerror(-r));
 
 	conf.nr_queues = nsock * queues;
 	conf.mtu = mtu;

@@ -107,6 +107,19 @@ struct vhu_dev_ops {
 };
 
 
+/*
+ * Guard this process against front-ends that shrink a memory file after
+ * handing it over: without the guard the next access of a mapped page past
+ * the new end raises SIGBUS and ends the process (all connections).  With
+ * it, that mapping becomes zero-filled private memory (the faulting access
+ * completes), the connection is shut down and logged as such, and the rest
+ * of the process goes on.  Installs a SIGBUS handler (SA_SIGINFO); faults
+ * outside front-end mappings go to the handler that was there before.
+ * Programs serving untrusted front-ends call it once at start-up, before
+ * their threads start; 0 or -errno.
+ */
+int vhu_guard_install(void);
+
 /* @ops must outlive the device.  0 or -errno (-EINVAL for bad ops). */
 int vhu_dev_new(const struct vhu_dev_ops *ops, void *opaque, struct vhu_dev **out);
 /* Disconnects, closes the listening socket (and unlinks its path), frees. */
