@@ -13,6 +13,11 @@ vhost-user-objs += vhost-user/guard.o
 TESTS += vhu_loopback
 vhu_loopback-libs := vhost-user virtio
 
+# The SIGBUS guard over front-end mappings, without a device.
+TESTS += vhu_guard
+vhu_guard-libs := vhost-user virtio
+vhu_guard-ldlibs := -lpthread
+
 # SECURITY.md cases 12-18: hostile messages, one program per case.
 TESTS += vhu_sec12
 vhu_sec12-libs := vhost-user virtio
