@@ -28,8 +28,8 @@ static int vm_setup_ram(struct kvm_vm *vm, const struct kvm_vm_config *cfg)
 	unsigned int i;
 	int ret;
 
-	vm->ram_fd = memfd_create("vioplane-guest-ram",
-				  MFD_CLOEXEC | (cfg->hugetlb ? MFD_HUGETLB : 0));
+	vm->ram_fd = memfd_create("vioplane-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING |
+				  (cfg->hugetlb ? MFD_HUGETLB : 0));
 	if (vm->ram_fd < 0) {
 		ret = -errno;
 		kvm_seterr(vm->err, "memfd_create%s: %s", cfg->hugetlb ? " (hugetlb)" : "",
@@ -42,8 +42,31 @@ static int vm_setup_ram(struct kvm_vm *vm, const struct kvm_vm_config *cfg)
 			   (unsigned long long)cfg->mem_size, strerror(errno));
 		return ret;
 	}
+	/*
+	 * The fd goes to every vhost-user back-end (SET_MEM_TABLE).  Sealed, a
+	 * back-end cannot shrink guest RAM under us (our next access would be
+	 * SIGBUS, KVM's an -EFAULT from KVM_RUN) nor grow it: SECURITY.md 18.
+	 */
+	if (fcntl(vm->ram_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		ret = -errno;
+		kvm_seterr(vm->err, "cannot seal guest RAM against resizing: %s", strerror(errno));
+		return ret;
+	}
+	/*
+	 * Huge pages are reserved at mmap time (no MAP_NORESERVE): too few free
+	 * ones is an error here, not a SIGBUS at the first touch of the guest.
+	 */
 	vm->ram = mmap(NULL, cfg->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_NORESERVE, vm->ram_fd, 0);
+		       MAP_SHARED | (cfg->hugetlb ? 0 : MAP_NORESERVE), vm->ram_fd, 0);
+	if (vm->ram == MAP_FAILED && cfg->hugetlb && errno == ENOMEM) {
+		ret = -ENOMEM;
+		vm->ram = NULL;
+		kvm_seterr(vm->err, "not enough free huge pages for %llu MiB of guest RAM "
+			   "(see HugePages_Free in /proc/meminfo; reserve more in "
+			   "/proc/sys/vm/nr_hugepages)",
+			   (unsigned long long)(cfg->mem_size >> 20));
+		return ret;
+	}
 	if (vm->ram == MAP_FAILED) {
 		ret = -errno;
 		vm->ram = NULL;

@@ -10,6 +10,7 @@
  * gd_alloc_priv() memory (the process heap), which the back-end never sees.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +37,12 @@ int gd_vu_mem_init(size_t bytes)
 	if (!bytes || bytes > ((size_t)1 << 40))
 		return -EINVAL;
 	bytes = (bytes + MEM_ALIGN - 1) & ~(size_t)(MEM_ALIGN - 1);
-	fd = memfd_create("virtio-user-ram", MFD_CLOEXEC);
+	fd = memfd_create("virtio-user-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)bytes) < 0) {
+	/* Sealed: the back-end we hand the fd to cannot resize it under us. */
+	if (ftruncate(fd, (off_t)bytes) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 		int e = -errno;
 
 		close(fd);

@@ -87,6 +87,10 @@ int main(void)
 	CHECK_EQ(gd_vu_mem_init(8 << 20), -EBUSY);
 	gd_vu_mem_get(&fd, &base, &size);
 	CHECK(fd >= 0 && base && size == 8 << 20);
+	/* sealed: a back-end cannot resize the RAM it is handed (SECURITY.md 18) */
+	CHECK((fcntl(fd, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW)) ==
+	      (F_SEAL_SHRINK | F_SEAL_GROW));
+	CHECK(ftruncate(fd, 0) < 0 && errno == EPERM);
 
 	/* nobody listening */
 	CHECK(gd_vu_open(&r.vt, "/nonexistent/vioplane.sock", NULL) < 0);
