@@ -29,6 +29,8 @@
 #
 # env: BUILD (build), BENCH_SECS (5), BENCH_SIZE_MB (1024), BENCH_DIR (/dev/shm),
 #      BENCH_QDS ("1 32"), BENCH_PATHS (all of the above),
+#      BENCH_REPS (1: runs per point, paths taking turns; the median is
+#      reported with "iops_runs"),
 #      BENCH_GUEST ("poll=0 poll=1": the guest modes to run; poll=0 is
 #      interrupt-driven, poll=1 busy-polls the used ring with interrupts
 #      suppressed, as NFV-style and io_poll guests do)
@@ -36,6 +38,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=$(realpath "${BUILD:-build}")
 SECS=${BENCH_SECS:-5}
+REPS=${BENCH_REPS:-1}
 SIZE_MB=${BENCH_SIZE_MB:-1024}
 QDS=${BENCH_QDS:-"1 32"}
 MODES=${BENCH_GUEST:-poll=0 poll=1}
@@ -49,6 +52,7 @@ for t in fio qemu-storage-daemon; do
 	command -v $t >/dev/null || { echo "bench-vm-blk: $t not installed (make deps)" >&2; exit 1; }
 done
 [ -w /dev/kvm ] || { echo "bench-vm-blk: /dev/kvm is not usable" >&2; exit 1; }
+case $REPS in ''|*[!0-9]*|0) echo "bench-vm-blk: BENCH_REPS=$REPS: want a count >= 1" >&2; exit 1 ;; esac
 
 work=$(mktemp -d "${BENCH_DIR:-/dev/shm}/vp-vm-blk.XXXXXX")
 bepid=""
@@ -129,19 +133,50 @@ run_fio() {
 		"$qd" "$iops" "$(( ${p50:-0} / 1000 ))" "$(( ${p99:-0} / 1000 ))"
 }
 
-declare -A IOPS
+# Each point runs REPS times, the paths taking turns round by round (this
+# host's speed drifts over minutes, so back-to-back rounds compare like with
+# like); the run with the median IOPS is reported, with all of them in
+# "iops_runs" when REPS > 1.
+declare -A IOPS RUNS LINE
+record() {	# key qd line
+	local iops
+	iops=$(jnum iops <<<"$3")
+	RUNS[$1,$2]="${RUNS[$1,$2]:-} $iops"
+	LINE[$1,$2,$iops]=$3
+}
+emit() {	# key qd
+	local runs med line
+	[ -n "${RUNS[$1,$2]:-}" ] || return 0
+	# shellcheck disable=SC2086
+	runs=$(printf '%s\n' ${RUNS[$1,$2]} | sort -n)
+	med=$(sed -n "$(( ($(wc -l <<<"$runs") + 1) / 2 ))p" <<<"$runs")
+	line=${LINE[$1,$2,$med]}
+	if [ "$REPS" -gt 1 ]; then
+		# shellcheck disable=SC2086
+		line="${line%\}},\"iops_runs\":[$(echo ${RUNS[$1,$2]} | tr ' ' ',')]}"
+	fi
+	echo "$line"
+	IOPS[$1,$2]=$med
+}
 for qd in $QDS; do
+	for ((r = 1; r <= REPS; r++)); do
+		for p in $PATHS; do
+			if [ "$p" = host-fio ]; then
+				line=$(run_fio "$qd") && record "$p" "$qd" "$line"
+				continue
+			fi
+			for m in $MODES; do
+				line=$(run_guest "$p" "$qd" "$m") && record "$p/$m" "$qd" "$line"
+			done
+		done
+	done
 	for p in $PATHS; do
 		if [ "$p" = host-fio ]; then
-			line=$(run_fio "$qd") || continue
-			echo "$line"
-			IOPS[$p,$qd]=$(jnum iops <<<"$line")
+			emit "$p" "$qd"
 			continue
 		fi
 		for m in $MODES; do
-			line=$(run_guest "$p" "$qd" "$m") || continue
-			echo "$line"
-			IOPS[$p/$m,$qd]=$(jnum iops <<<"$line")
+			emit "$p/$m" "$qd"
 		done
 	done
 done
