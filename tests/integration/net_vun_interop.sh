@@ -8,6 +8,9 @@
 #  3. --queues 2 against virtio_user queues=2: both queue pairs carry frames;
 #  4. bad command lines and an unprobeable DPDK device: a clear one-line
 #     error, exit status 1 or 2, no socket or EAL directory left;
+#  5. huge pages (as root, 64 reserved for the section and given back): with
+#     no hugetlbfs mounted it runs on ordinary pages and says why; with one
+#     mounted it runs on huge pages;
 # and after SIGINT every process is gone, the socket unlinked and the EAL
 # runtime directory removed.
 set -u
@@ -115,6 +118,44 @@ stale_eal_dirs() {
 	done
 }
 check '[ -z "$(stale_eal_dirs)" ]' "no EAL runtime dir left by failed starts"
+
+echo "== 5. huge pages: used when reserved and mounted, else ordinary pages and a note"
+hp_file=/proc/sys/vm/nr_hugepages hp_saved= hp_mnt=$NET_TMP/huge
+hp_cleanup() {
+	mountpoint -q "$hp_mnt" 2>/dev/null && umount "$hp_mnt"
+	[ -n "$hp_saved" ] && echo "$hp_saved" >"$hp_file"
+	hp_saved=
+	return 0
+}
+trap 'hp_cleanup; net_lib_cleanup' EXIT
+hp_run() {	# NAME: start on net_null0, vionet txonly for 1 s through it, stop
+	local name=$1 s=$NET_TMP/$1.sock
+	net_prog_start "$name" "$VUN" --socket "$s" --port net_null0
+	net_wait_socket "$s" "$name" 30 || return 1
+	"$BUILD/vionet" --socket "$s" txonly --secs 1 >"$NET_TMP/$name.vionet" 2>&1 </dev/null
+	net_testpmd_stop "$name"
+	grep -q '"tx_pkts":[1-9]' "$NET_TMP/$name.vionet" && [ "${NET_STATUS[$name]}" = 0 ]
+}
+if [ "$(id -u)" != 0 ] || [ ! -w "$hp_file" ]; then
+	echo "note: not root: the huge page cases are not run"
+elif ! hp_saved=$(cat "$hp_file") || ! echo $((hp_saved + 64)) >"$hp_file" ||
+     [ "$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)" -lt 64 ]; then
+	echo "note: could not reserve 64 huge pages: the huge page cases are not run"
+	hp_cleanup
+else
+	# 64 more reserved for this section (nr_hugepages restored at the end)
+	if grep -q ' hugetlbfs ' /proc/mounts; then
+		echo "note: this machine has a hugetlbfs mounted: the unmounted case is not run"
+	else
+		check 'hp_run hpa' "huge pages reserved, no hugetlbfs mounted: vhost-user-net runs"
+		check 'grep -q "no hugetlbfs of that size mounted" "$NET_TMP/hpa.log" && grep -q "of ordinary pages" "$NET_TMP/hpa.log"' "... on ordinary pages, saying why"
+	fi
+	mkdir -p "$hp_mnt" && mount -t hugetlbfs nodev "$hp_mnt"
+	check 'hp_run hpb' "huge pages reserved and a hugetlbfs mounted: vhost-user-net runs"
+	check 'grep -q "MiB on huge pages" "$NET_TMP/hpb.log"' "... on huge pages"
+	hp_cleanup
+	check '[ -z "$(stale_eal_dirs)" ]' "no EAL runtime dir left by the huge page runs"
+fi
 
 if [ $fails -gt 0 ]; then
 	for n in vun drv vun2 rxd txd vun3 mqd; do

@@ -266,19 +266,77 @@ static bool is_pci_addr(const char *s)
 	return sscanf(s, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 && !s[n];
 }
 
-static unsigned long free_hugepages(void)
+/* Free default-size huge pages, and that size in kB. */
+static unsigned long free_hugepages(unsigned long *size_kb)
 {
 	char line[128];
-	unsigned long v = 0;
+	unsigned long v = 0, kb;
 	FILE *f = fopen("/proc/meminfo", "r");
 
+	*size_kb = 0;
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %lu", &v) == 1)
-			break;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "HugePages_Free: %lu", &kb) == 1)
+			v = kb;
+		else if (sscanf(line, "Hugepagesize: %lu kB", &kb) == 1)
+			*size_kb = kb;
+	}
 	fclose(f);
 	return v;
+}
+
+/*
+ * Whether a hugetlbfs of @size_kb pages is mounted: the EAL needs one to use
+ * reserved huge pages, and fails its init without (it cannot be retried in
+ * the same process).  A mount without pagesize= has the default size.
+ */
+static bool hugetlbfs_mounted(unsigned long size_kb)
+{
+	char dev[256], dir[256], type[64], opts[512];
+	bool found = false;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	if (!f)
+		return false;
+	while (!found && fscanf(f, "%255s %255s %63s %511s %*d %*d", dev, dir, type, opts) == 4) {
+		const char *ps = strstr(opts, "pagesize=");
+		unsigned long kb = size_kb;
+		char unit = 0;
+
+		if (strcmp(type, "hugetlbfs"))
+			continue;
+		if (ps && sscanf(ps + 9, "%lu%c", &kb, &unit) >= 1)
+			kb <<= unit == 'G' ? 20 : unit == 'M' ? 10 : 0;
+		found = kb == size_kb;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Huge pages if the EAL can use them for @mem_mb; else say why not. */
+static bool use_hugepages(const struct net_port_conf *conf, const char *dev,
+			  unsigned int mem_mb)
+{
+	unsigned long kb, n;
+
+	if (conf->no_huge)
+		return false;
+	n = free_hugepages(&kb);
+	if (!n || !kb)
+		return false;
+	if (n * kb < (unsigned long)mem_mb << 10) {
+		net_log("%s: %lu free %lu kB huge pages, %u MiB needed: running without huge pages",
+			dev, n, kb, mem_mb);
+		return false;
+	}
+	if (!hugetlbfs_mounted(kb)) {
+		net_log("%s: %lu free %lu kB huge pages but no hugetlbfs of that size mounted: "
+			"running without huge pages (mount -t hugetlbfs nodev /dev/hugepages "
+			"to use them)", dev, n, kb);
+		return false;
+	}
+	return true;
 }
 
 /* "0@(0,1)": the main lcore may run on every CPU we are allowed. */
@@ -306,7 +364,7 @@ static int eal_start(const struct net_port_conf *conf, const char *dev,
 	char *argv[DPDK_MAX_ARGS + 1];
 	char lcores[512], prefix[64], mem[16], loglvl[64];
 	int argc = 0, ret;
-	bool no_huge = conf->no_huge || free_hugepages() == 0;
+	bool no_huge = !use_hugepages(conf, dev, mem_mb);
 
 	if (conf->lcores)
 		snprintf(lcores, sizeof(lcores), "%s", conf->lcores);
@@ -345,11 +403,19 @@ static int eal_start(const struct net_port_conf *conf, const char *dev,
 	rte_openlog_stream(stderr);
 	eal_used = true;
 	ret = rte_eal_init(argc, argv);
-	if (ret < 0)
-		return net_seterr(-(rte_errno ? rte_errno : EINVAL), err, errlen,
-				  "%s: EAL init failed (%s): %s", dev,
-				  no_huge ? "--no-huge" : "hugepages",
-				  rte_strerror(rte_errno));
+	if (ret < 0) {
+		int e = rte_errno ? rte_errno : EINVAL;
+		char dir[256];
+
+		/* A failed init may have created our runtime dir: remove it. */
+		snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+		if (dir[0] && strstr(dir, prefix))
+			rm_runtime_dir(dir);
+		return net_seterr(-e, err, errlen, "%s: EAL init failed (%s): %s", dev,
+				  no_huge ? "--no-huge" : "hugepages", rte_strerror(e));
+	}
+	net_log("%s: EAL memory: %u MiB %s", dev, mem_mb,
+		no_huge ? "of ordinary pages (--no-huge)" : "on huge pages");
 	return 0;
 }
 
