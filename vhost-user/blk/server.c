@@ -11,12 +11,12 @@
  * (blk_queue_submit), and per slice of 8 a blk_queue_commit, then reap what
  * completed: publish it with one vq_push_batch and signal the call eventfd at
  * most once per publish (vq_should_notify: EVENT_IDX or the NO_INTERRUPT
- * flag).  Guest kicks are
- * off while the thread works (vq_disable_notify); it sleeps (epoll on the kick
- * eventfd, the engine's completion eventfd and a stop eventfd) only after
- * vq_enable_notify() found the ring empty and a last reap found nothing.  With
- * poll_us it first spins that long over the ring and the completions, with
- * completion signals off.  No allocation per request: the engine owns `depth`
+ * flag).  Guest kicks are off while the thread works (vq_disable_notify); it
+ * sleeps (epoll on the kick eventfd, the engine's completion eventfd and a
+ * stop eventfd) only after vq_enable_notify() found the ring empty and a last
+ * reap found nothing.  With poll_us it first spins over the ring and the
+ * completions, with completion signals off, for an adaptive window of at
+ * most poll_us (blk_server_poll_next).  No allocation per request: the engine owns `depth`
  * (= ring size) slots, the used array is sized for the largest ring.
  *
  * Inflight (INFLIGHT_SHMFD): a head is marked after its submission, the used
