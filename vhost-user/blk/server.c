@@ -16,8 +16,9 @@
  * stop eventfd) only after vq_enable_notify() found the ring empty and a last
  * reap found nothing.  With poll_us it first spins over the ring and the
  * completions, with completion signals off, for an adaptive window of at
- * most poll_us (blk_server_poll_next).  No allocation per request: the engine owns `depth`
- * (= ring size) slots, the used array is sized for the largest ring.
+ * most poll_us (blk_server_poll_next).  No allocation per request: the
+ * engine owns `depth` (= ring size) slots, the used array is sized for the
+ * largest ring.
  *
  * Inflight (INFLIGHT_SHMFD): a head is marked after its submission, the used
  * batch is linked (pre_put) before the used entries are written and cleared
