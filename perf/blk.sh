@@ -17,7 +17,7 @@
 #                   format layer), aio=io_uring (aio=threads was 2x slower on
 #                   tmpfs at QD32);
 #                   disk: cache.direct=on (O_DIRECT); shm: cache.direct=off.
-#   vhost-user-blk  build/vhost-user-blk --engine io_uring|libaio|sync, driven
+#   vhost-user-blk  build/vhost-user-blk --engine io_uring|libaio|sync|threads, driven
 #                   by vioblk; disk: --cache none (O_DIRECT); shm: --cache
 #                   writeback (the same page-cache path fio and qsd take).
 #                   Extra arguments from BLK_VUB_ARGS (e.g. "--poll-us 50").
@@ -54,7 +54,7 @@
 # env: BUILD (build), BLK_SECS (5), BLK_SIZE_MB (1024), BLK_REPS (1),
 #      BLK_FILES ("shm disk"),
 #      BLK_RWS ("randread randwrite"), BLK_QDS ("1 32"),
-#      BLK_ENGINES ("io_uring libaio sync"), BLK_TARGETS ("host-fio qsd
+#      BLK_ENGINES ("io_uring libaio sync threads"), BLK_TARGETS ("host-fio qsd
 #      vhost-user-blk"), BLK_SHM_DIR (/dev/shm), BLK_DISK_DIR (/var/tmp),
 #      BLK_CPU_BACKEND (1), BLK_CPU_DRIVER (0), BLK_VIOBLK_ARGS ("--poll"),
 #      BLK_VUB_ARGS ("").
@@ -67,7 +67,7 @@ REPS=${BLK_REPS:-1}
 FILES=${BLK_FILES:-shm disk}
 RWS=${BLK_RWS:-randread randwrite}
 QDS=${BLK_QDS:-1 32}
-ENGINES=${BLK_ENGINES:-io_uring libaio sync}
+ENGINES=${BLK_ENGINES:-io_uring libaio sync threads}
 TARGETS=${BLK_TARGETS:-host-fio qsd vhost-user-blk}
 SHM_DIR=${BLK_SHM_DIR:-/dev/shm}
 DISK_DIR=${BLK_DISK_DIR:-/var/tmp}

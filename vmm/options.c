@@ -35,7 +35,7 @@ static const char usage[] =
 "      --hugetlb        back guest RAM with huge pages (needs reserved hugepages)\n"
 "      --disk SPEC      a virtio-blk disk served by vioplane's vhost-user-blk\n"
 "                       back-end on its own thread in vmm: path=FILE (required),\n"
-"                       engine=io_uring|libaio|sync (io_uring), cache=none|\n"
+"                       engine=io_uring|libaio|sync|threads (io_uring), cache=none|\n"
 "                       writeback|writethrough (writeback), readonly, queues=N (1),\n"
 "                       queue-size=N (256), poll-us=N: each queue thread spins\n"
 "                       up to N us for the next request before it sleeps\n"
@@ -212,7 +212,7 @@ int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_o
 		enum blk_engine_kind e;
 
 		if (blk_engine_parse(d->engine, &e)) {
-			snprintf(err, errlen, "%s: engine=%s: need io_uring, libaio or sync", opt,
+			snprintf(err, errlen, "%s: engine=%s: need io_uring, libaio, sync or threads", opt,
 				 d->engine);
 			return -EINVAL;
 		}

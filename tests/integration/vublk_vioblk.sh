@@ -184,7 +184,7 @@ err_case() {	# WANT_RC GREP ARGS...
 }
 truncate -s 1M "$tmp/img"
 err_case 1 "cannot open disk $tmp/nope.img: No such file" --socket "$tmp/sock" --disk "$tmp/nope.img"
-err_case 2 "--engine: io_uring, libaio or sync, not 'fast'" --socket "$tmp/sock" --disk "$tmp/img" --engine fast
+err_case 2 "--engine: io_uring, libaio, sync or threads, not 'fast'" --socket "$tmp/sock" --disk "$tmp/img" --engine fast
 err_case 2 "--cache: none, writeback or writethrough" --socket "$tmp/sock" --disk "$tmp/img" --cache unsafe
 err_case 2 "--queues: a number 1..64, not '0'" --socket "$tmp/sock" --disk "$tmp/img" --queues 0
 err_case 2 "--queues: a number 1..64, not '65'" --socket "$tmp/sock" --disk "$tmp/img" --queues 65

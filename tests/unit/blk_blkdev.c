@@ -261,7 +261,7 @@ static void write_through(enum blk_engine_kind e, bool guest_wce_off)
 int main(void)
 {
 	static const enum blk_engine_kind engines[] = {
-		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC,
+		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC, BLK_ENGINE_THREADS,
 	};
 
 	atexit(cleanup);

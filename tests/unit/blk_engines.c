@@ -521,7 +521,7 @@ static int one(enum blk_engine_kind e, const char *dir, enum blk_cache_mode cach
 int main(void)
 {
 	static const enum blk_engine_kind engines[] = {
-		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC,
+		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC, BLK_ENGINE_THREADS,
 	};
 	static const struct { const char *dir; enum blk_cache_mode cache; } cfgs[] = {
 		{ "/dev/shm", BLK_CACHE_WRITEBACK },

@@ -169,7 +169,7 @@ static void *work(void *arg)
 int main(void)
 {
 	static const enum blk_engine_kind kinds[NQ] = {
-		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC, BLK_ENGINE_IO_URING,
+		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC, BLK_ENGINE_THREADS,
 	};
 	static struct worker w[NQ];
 	static u8 file[DISK_SIZE];

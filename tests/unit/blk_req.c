@@ -471,6 +471,7 @@ static void config(void)
 	CHECK(blk_engine_parse("io_uring", &k) == 0 && k == BLK_ENGINE_IO_URING);
 	CHECK(blk_engine_parse("libaio", &k) == 0 && k == BLK_ENGINE_LIBAIO);
 	CHECK(blk_engine_parse("sync", &k) == 0 && k == BLK_ENGINE_SYNC);
+	CHECK(blk_engine_parse("threads", &k) == 0 && k == BLK_ENGINE_THREADS);
 	CHECK(blk_engine_parse("posix", &k) == -EINVAL);
 	CHECK(!strcmp(blk_engine_name(BLK_ENGINE_LIBAIO), "libaio"));
 }
@@ -586,7 +587,7 @@ static void random_chains(struct blk_queue *q, bool ro)
 int main(void)
 {
 	static const enum blk_engine_kind engines[] = {
-		BLK_ENGINE_SYNC, BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO,
+		BLK_ENGINE_SYNC, BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_THREADS,
 	};
 	int ran = 0;
 

@@ -348,7 +348,7 @@ static void round_trip(enum blk_engine_kind e, bool indirect)
 int main(void)
 {
 	static const enum blk_engine_kind engines[] = {
-		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC,
+		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC, BLK_ENGINE_THREADS,
 	};
 	int ran = 0;
 

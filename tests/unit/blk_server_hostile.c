@@ -1106,7 +1106,7 @@ static void unit_cleanup(void)
 static int unit(void)
 {
 	static const enum blk_engine_kind engines[] = {
-		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC,
+		BLK_ENGINE_IO_URING, BLK_ENGINE_LIBAIO, BLK_ENGINE_SYNC, BLK_ENGINE_THREADS,
 	};
 	struct srv v;
 	struct blk_server_stats st;

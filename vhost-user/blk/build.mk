@@ -1,4 +1,4 @@
-# libvublk: virtio-blk request layer and I/O engines (io_uring, libaio, sync)
+# libvublk: virtio-blk request layer and I/O engines (io_uring, libaio, sync, threads)
 # for the vhost-user-blk back-end.  Users link with -luring -laio.
 LIBS += vublk
 vublk-objs += vhost-user/blk/disk.o
@@ -7,7 +7,8 @@ vublk-objs += vhost-user/blk/queue.o
 vublk-objs += vhost-user/blk/engine_uring.o
 vublk-objs += vhost-user/blk/engine_aio.o
 vublk-objs += vhost-user/blk/engine_sync.o
-VUBLK_LDLIBS := -luring -laio
+vublk-objs += vhost-user/blk/engine_threads.o
+VUBLK_LDLIBS := -luring -laio -lpthread
 
 TESTS += blk_req
 blk_req-libs := vublk
@@ -30,14 +31,19 @@ TESTS += blk_mq
 blk_mq-libs := vublk
 blk_mq-ldlibs := $(VUBLK_LDLIBS)
 
+# The threads engine runs requests at once (userfaultfd holds them in the kernel).
+TESTS += blk_threads
+blk_threads-libs := vublk
+blk_threads-ldlibs := $(VUBLK_LDLIBS)
+
 # libFuzzer: hostile chains through the request parser (against a model of the
 # request table) and through a sync-engine queue on a memfd (seeds in
 # tests/fuzz/corpus/blk_req/).
 FUZZERS += blk_req
 blk_req-fuzz-srcs := tests/fuzz/blk_req.c vhost-user/blk/req.c vhost-user/blk/queue.c \
 	vhost-user/blk/disk.c vhost-user/blk/engine_sync.c vhost-user/blk/engine_uring.c \
-	vhost-user/blk/engine_aio.c
-blk_req-fuzz-ldlibs := -luring -laio
+	vhost-user/blk/engine_aio.c vhost-user/blk/engine_threads.c
+blk_req-fuzz-ldlibs := -luring -laio -lpthread
 
 # blk_server: the whole back-end (vublk + vhost-user + virtio/'s ring, one
 # thread per queue) as a library the VMM runs in-process; see

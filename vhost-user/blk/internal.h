@@ -99,6 +99,7 @@ struct blk_queue {
 extern const struct blk_engine_ops blk_engine_uring;
 extern const struct blk_engine_ops blk_engine_aio;
 extern const struct blk_engine_ops blk_engine_sync;
+extern const struct blk_engine_ops blk_engine_threads;
 
 /* req.c: parse one chain into @io (see blk_queue_submit for the contract). */
 int blk_req_parse(const struct blk_disk *d, const struct blk_req_in *in,

@@ -25,7 +25,8 @@ static const char help_text[] =
 "    vhost-user-blk - vhost-user virtio-blk back-end serving one disk image\n"
 "\n"
 "SYNOPSIS\n"
-"    vhost-user-blk --socket PATH --disk FILE [--engine io_uring|libaio|sync]\n"
+"    vhost-user-blk --socket PATH --disk FILE\n"
+"                   [--engine io_uring|libaio|sync|threads]\n"
 "                   [--cache none|writeback|writethrough] [--readonly]\n"
 "                   [--queues N] [--poll-us N] [--serial ID]\n"
 "    vhost-user-blk --help | --version\n"
@@ -55,8 +56,14 @@ static const char help_text[] =
 "                    Removed at exit.\n"
 "    --disk FILE     disk image or block device (required).\n"
 "    --engine E      I/O engine: io_uring (default; one io_uring_submit per\n"
-"                    batch of guest requests), libaio, or sync (preadv2 and\n"
-"                    pwritev2 on the queue thread).\n"
+"                    batch of guest requests), libaio, sync (preadv2 and\n"
+"                    pwritev2 on the queue thread, one request at a time), or\n"
+"                    threads (the same calls on a pool of up to 16 threads\n"
+"                    per queue, like QEMU's aio=threads: for hosts without\n"
+"                    io_uring, where libaio on a buffered file would block;\n"
+"                    a lone request runs on the queue thread.  On files the\n"
+"                    page cache serves, sync is faster: handing a request to\n"
+"                    a worker costs more than reading it).\n"
 "    --cache MODE    as QEMU's cache=:\n"
 "                      writeback     page cache; FLUSH -> fdatasync (default)\n"
 "                      none          O_DIRECT; FLUSH still -> fdatasync.  Needs a\n"
@@ -191,7 +198,7 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			if (blk_engine_parse(optarg, &o.engine))
-				return usage_error("--engine: io_uring, libaio or sync, not '%s'",
+				return usage_error("--engine: io_uring, libaio, sync or threads, not '%s'",
 						   optarg);
 			break;
 		case 'c':

@@ -27,6 +27,7 @@ static const struct blk_engine_ops *engine_ops(enum blk_engine_kind kind)
 	case BLK_ENGINE_IO_URING:	return &blk_engine_uring;
 	case BLK_ENGINE_LIBAIO:		return &blk_engine_aio;
 	case BLK_ENGINE_SYNC:		return &blk_engine_sync;
+	case BLK_ENGINE_THREADS:	return &blk_engine_threads;
 	}
 	return NULL;
 }
@@ -39,6 +40,8 @@ int blk_engine_parse(const char *name, enum blk_engine_kind *kind)
 		*kind = BLK_ENGINE_LIBAIO;
 	else if (!strcmp(name, "sync"))
 		*kind = BLK_ENGINE_SYNC;
+	else if (!strcmp(name, "threads"))
+		*kind = BLK_ENGINE_THREADS;
 	else
 		return -EINVAL;
 	return 0;

@@ -64,6 +64,7 @@ enum blk_engine_kind {
 	BLK_ENGINE_IO_URING = 0,
 	BLK_ENGINE_LIBAIO,
 	BLK_ENGINE_SYNC,
+	BLK_ENGINE_THREADS,	/* the sync calls on a pool of worker threads */
 };
 
 /*
