@@ -34,9 +34,9 @@ struct th_item {
 
 struct th_eng {
 	pthread_mutex_t lock;
-	pthread_cond_t work;		/* todo not empty, or stop */
+	pthread_cond_t work;		/* ready not empty, or stop */
 	pthread_cond_t done_cv;		/* done not empty (wait()) */
-	struct blk_io *todo_head, **todo_tail;	/* handed to the pool */
+	struct blk_io *ready_head, **ready_tail;	/* handed to the pool */
 	struct th_item *done;		/* finished steps, depth of them at most */
 	unsigned int ndone;
 	bool stop;
@@ -44,7 +44,7 @@ struct th_eng {
 	/* queue thread only */
 	struct blk_io *pend_head, **pend_tail;	/* submitted, not committed */
 	unsigned int inflight;		/* steps handed out, not reaped */
-	struct th_item *batch;		/* reap()'s copy of done */
+	struct th_item *batch;		/* the other done array (swapped by reap) */
 	int efd;
 	unsigned int nthreads;
 	pthread_t threads[BLK_THREADS_MAX];
@@ -62,14 +62,14 @@ static void *worker(void *arg)
 		struct blk_io *io;
 		long res;
 
-		while (!e->todo_head && !e->stop)
+		while (!e->ready_head && !e->stop)
 			pthread_cond_wait(&e->work, &e->lock);
 		if (e->stop)
 			break;
-		io = e->todo_head;
-		e->todo_head = io->next;
-		if (!e->todo_head)
-			e->todo_tail = &e->todo_head;
+		io = e->ready_head;
+		e->ready_head = io->next;
+		if (!e->ready_head)
+			e->ready_tail = &e->ready_head;
 		pthread_mutex_unlock(&e->lock);
 
 		res = blk_io_exec_sync(q, io);
@@ -121,7 +121,7 @@ static int th_init(struct blk_queue *q)
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->work, NULL);
 	pthread_cond_init(&e->done_cv, NULL);
-	e->todo_tail = &e->todo_head;
+	e->ready_tail = &e->ready_head;
 	e->pend_tail = &e->pend_head;
 	e->notify = true;
 	e->efd = q->efd;
@@ -195,9 +195,9 @@ static int th_commit(struct blk_queue *q)
 		return 0;
 	}
 	pthread_mutex_lock(&e->lock);
-	*e->todo_tail = io;
+	*e->ready_tail = io;
 	for (; io; io = io->next) {
-		e->todo_tail = &io->next;
+		e->ready_tail = &io->next;
 		if (n++ < e->nthreads)
 			pthread_cond_signal(&e->work);	/* one worker per step */
 	}
@@ -208,15 +208,18 @@ static int th_commit(struct blk_queue *q)
 static void th_reap(struct blk_queue *q)
 {
 	struct th_eng *e = q->eng;
+	struct th_item *batch;
 	unsigned int n;
 	bool again = false;
 
 	if (!e->inflight || !__atomic_load_n(&e->ndone, __ATOMIC_RELAXED))
 		return;
 	pthread_mutex_lock(&e->lock);
+	/* Take the whole done array: swap in the empty one, copy nothing. */
 	n = e->ndone;
-	for (unsigned int i = 0; i < n; i++)
-		e->batch[i] = e->done[i];
+	batch = e->done;
+	e->done = e->batch;
+	e->batch = batch;
 	__atomic_store_n(&e->ndone, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&e->lock);
 	for (unsigned int i = 0; i < n; i++) {
