@@ -61,6 +61,16 @@ $(BUILD)/guestlet: $(addprefix $(GUEST_OBJ)/,$(guestlet-objs)) guest-drivers/gue
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $(addprefix $(GUEST_OBJ)/,$(guestlet-objs)) \
 		$(GUEST_LDFLAGS) -lgcc
 
+# vmm-exit: a static Linux program for vmm's Linux guests (their initramfs):
+# `vmm-exit N` ends the VM with status N.  Built with the guest flags' spirit:
+# no host CFLAGS (SAN=1 must not reach a program that runs inside a guest).
+$(BUILD)/vmm-exit: guest-drivers/linux/vmm-exit.c vmm/include/vmm/guest_abi.h
+	$(E) "  CC      $@ (static)"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -Ivmm/include \
+		-Ivirtio/include -o $@ $<
+EXTRA_TARGETS += $(BUILD)/vmm-exit
+
 # --- the shared virtio driver stack ------------------------------------------
 # guest-drivers/virtio/ is freestanding and built twice: into guestlet (above
 # rules, GUEST_CFLAGS) and, with the host CFLAGS, into libvirtio-user together

@@ -46,6 +46,7 @@ static int set_cpuid(struct kvm_vcpu *vcpu)
 {
 	struct kvm_cpuid2 *cpuid;
 	int n = 128, ret;
+	u32 i;
 
 	for (;;) {
 		cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(struct kvm_cpuid_entry2));
@@ -60,6 +61,14 @@ static int set_cpuid(struct kvm_vcpu *vcpu)
 			return ret;
 		n *= 2;
 	}
+	/*
+	 * Tell the guest it runs under a hypervisor (CPUID.1:ECX bit 31), as every
+	 * VMM does: KVM does not set it itself, and without it Linux ignores KVM's
+	 * paravirtual leaves (kvmclock, which also gives it the TSC frequency).
+	 */
+	for (i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].ecx |= 1U << 31;
 	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
 	free(cpuid);
 	return ret;

@@ -142,6 +142,15 @@ int kvm_vm_create(struct kvm_vm *vm, const struct kvm_vm_config *cfg)
 		kvm_seterr(vm->err, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		goto fail;
 	}
+	if (cfg->pit) {
+		struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+		if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+			ret = -errno;
+			kvm_seterr(vm->err, "KVM_CREATE_PIT2: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	ret = vm_setup_ram(vm, cfg);
 	if (ret)
 		goto fail;
@@ -254,8 +263,8 @@ int kvm_ioeventfd_del(struct kvm_vm *vm, u64 addr, u32 len, bool pio, int fd)
 }
 
 /*
- * KVM_SET_GSI_ROUTING replaces the whole table, so it always carries the IOAPIC
- * pins (GSI 0-23) as well as every MSI route.  Called with route_lock held (or
+ * KVM_SET_GSI_ROUTING replaces the whole table, so it always carries the PIC
+ * and IOAPIC pins (GSI 0-15 and 0-23) as well as every MSI route.  Called with route_lock held (or
  * before any other thread exists).
  */
 static int vm_push_routes(struct kvm_vm *vm)
@@ -264,10 +273,19 @@ static int vm_push_routes(struct kvm_vm *vm)
 	unsigned int i, n = 0;
 	int ret = 0;
 
-	rt = calloc(1, sizeof(*rt) + (KVM_FIRST_MSI_GSI + KVM_MAX_MSI_ROUTES) *
+	rt = calloc(1, sizeof(*rt) + (16 + KVM_FIRST_MSI_GSI + KVM_MAX_MSI_ROUTES) *
 			       sizeof(struct kvm_irq_routing_entry));
 	if (!rt)
 		return -ENOMEM;
+	/* ISA IRQs 0-15 also reach the 8259 pair, as in KVM's default table. */
+	for (i = 0; i < 16; i++) {
+		rt->entries[n].gsi = i;
+		rt->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		rt->entries[n].u.irqchip.irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER
+							  : KVM_IRQCHIP_PIC_SLAVE;
+		rt->entries[n].u.irqchip.pin = i % 8;
+		n++;
+	}
 	for (i = 0; i < KVM_FIRST_MSI_GSI; i++) {
 		rt->entries[n].gsi = i;
 		rt->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;

@@ -65,15 +65,21 @@ static int write_page_tables(struct kvm_vm *vm, const struct kvm_x86_boot *b)
 	return 0;
 }
 
-static int write_gdt(struct kvm_vm *vm, u64 gpa)
+/* A GDT with the code and data descriptors at the given selectors; its limit. */
+static int write_gdt(struct kvm_vm *vm, u64 gpa, u16 cs, u16 ds, u16 *limit)
 {
-	u64 *gdt = kvm_vm_gpa_to_hva(vm, gpa, 3 * 8);
+	unsigned int n = (cs > ds ? cs : ds) / 8 + 1;
+	u64 *gdt;
 
+	if ((cs | ds) & 7 || !cs || !ds || cs == ds || n > 16)
+		return -EINVAL;
+	gdt = kvm_vm_gpa_to_hva(vm, gpa, n * 8);
 	if (!gdt)
 		return -EFAULT;
-	gdt[0] = 0;
-	gdt[1] = GDT_CODE64;
-	gdt[2] = GDT_DATA;
+	memset(gdt, 0, n * 8);
+	gdt[cs / 8] = GDT_CODE64;
+	gdt[ds / 8] = GDT_DATA;
+	*limit = (u16)(n * 8 - 1);
 	return 0;
 }
 
@@ -97,17 +103,18 @@ int kvm_vcpu_setup_long_mode(struct kvm_vcpu *vcpu, const struct kvm_x86_boot *b
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
+	u16 cs = b->cs ? b->cs : 0x08, ds = b->ds ? b->ds : 0x10, gdt_limit = 0;
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 11,
+		.base = 0, .limit = 0xffffffff, .selector = cs, .type = 11,
 		.present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
 	};
 	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 3,
+		.base = 0, .limit = 0xffffffff, .selector = ds, .type = 3,
 		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
 	};
 	int ret;
 
-	ret = write_gdt(vcpu->vm, b->gdt_gpa);
+	ret = write_gdt(vcpu->vm, b->gdt_gpa, cs, ds, &gdt_limit);
 	if (!ret)
 		ret = write_page_tables(vcpu->vm, b);
 	if (ret) {
@@ -121,7 +128,7 @@ int kvm_vcpu_setup_long_mode(struct kvm_vcpu *vcpu, const struct kvm_x86_boot *b
 	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	sregs.efer = EFER_LME | EFER_LMA;
 	sregs.gdt.base = b->gdt_gpa;
-	sregs.gdt.limit = 3 * 8 - 1;
+	sregs.gdt.limit = gdt_limit;
 	sregs.cs = code;
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
@@ -130,6 +137,7 @@ int kvm_vcpu_setup_long_mode(struct kvm_vcpu *vcpu, const struct kvm_x86_boot *b
 	regs.rip = b->rip;
 	regs.rsp = b->rsp;
 	regs.rdi = b->rdi;
+	regs.rsi = b->rsi;
 	regs.rflags = 0x2;
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
 		goto err;

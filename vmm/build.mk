@@ -3,6 +3,8 @@
 LIBS += vmmcore
 vmmcore-objs += vmm/options.o
 vmmcore-objs += vmm/elf.o
+vmmcore-objs += vmm/linux.o
+vmmcore-objs += vmm/pc.o
 vmmcore-objs += vmm/serial.o
 vmmcore-objs += vmm/testdev.o
 vmmcore-objs += vmm/evloop.o
@@ -21,3 +23,5 @@ vmm_options-libs := vmmcore vublk
 vmm_options-ldlibs := -luring -laio
 TESTS += vmm_elf
 vmm_elf-libs := vmmcore
+TESTS += vmm_linux
+vmm_linux-libs := vmmcore

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * vmm: a thin VMM on /dev/kvm.  Boots a bare ELF64 guest (see
- * vmm/include/vmm/guest_abi.h for the contract) with a serial port, a debug-exit
- * port and the notification test device.
+ * vmm/include/vmm/guest_abi.h for the contract) or a Linux bzImage (vmm/linux.c)
+ * with a serial port, a debug-exit port, the notification test device, the PC
+ * legacy bits Linux probes (vmm/pc.c) and virtio-pci devices.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +37,8 @@ static void __attribute__((noreturn, format(printf, 2, 3))) die(int status, cons
 	exit(status);
 }
 
-/* Read the whole guest image; every failure is a one-line error. */
-static void *read_image(const char *path, size_t *len)
+/* Read a whole file named on the command line; every failure is a one-line error. */
+static void *read_file(const char *what, const char *path, size_t *len)
 {
 	struct stat st;
 	size_t off = 0;
@@ -46,13 +47,13 @@ static void *read_image(const char *path, size_t *len)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die(1, "cannot open kernel '%s': %s", path, strerror(errno));
+		die(1, "cannot open %s '%s': %s", what, path, strerror(errno));
 	if (fstat(fd, &st) < 0)
-		die(1, "cannot stat kernel '%s': %s", path, strerror(errno));
+		die(1, "cannot stat %s '%s': %s", what, path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		die(1, "kernel '%s' is not a regular file", path);
+		die(1, "%s '%s' is not a regular file", what, path);
 	if ((u64)st.st_size > VMM_IMAGE_MAX)
-		die(1, "kernel '%s' is larger than %lluM", path, VMM_IMAGE_MAX >> 20);
+		die(1, "%s '%s' is larger than %lluM", what, path, VMM_IMAGE_MAX >> 20);
 	buf = malloc(st.st_size ? st.st_size : 1);
 	if (!buf)
 		die(1, "out of memory reading '%s'", path);
@@ -62,7 +63,7 @@ static void *read_image(const char *path, size_t *len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			die(1, "cannot read kernel '%s': %s", path, strerror(errno));
+			die(1, "cannot read %s '%s': %s", what, path, strerror(errno));
 		if (n == 0)
 			break;
 		off += n;
@@ -78,6 +79,7 @@ struct vmm {
 	struct kvm_vcpu vcpu;
 	struct vmm_serial serial;
 	struct vmm_testdev testdev;
+	struct vmm_pc pc;
 	struct vmm_evloop ev;
 	struct vmm_pci_bus bus;
 	struct vmm_virtio_host host;
@@ -160,12 +162,15 @@ int main(int argc, char **argv)
 	static struct vmm v;
 	struct vmm_ram_layout layout;
 	struct vmm_elf elf;
+	struct vmm_linux lk;
+	struct vmm_linux_entry lentry;
 	struct kvm_x86_boot boot;
 	enum kvm_vcpu_result res;
 	pthread_t sigthr;
 	sigset_t set;
-	size_t image_len;
-	void *image;
+	size_t image_len, initrd_len = 0;
+	void *image, *initrd = NULL;
+	bool linux_guest;
 	char err[256];
 	int ret;
 
@@ -179,10 +184,21 @@ int main(int argc, char **argv)
 	}
 
 	/* Everything about the image is checked before /dev/kvm is opened. */
-	image = read_image(v.opts.kernel, &image_len);
+	image = read_file("kernel", v.opts.kernel, &image_len);
 	vmm_ram_layout(v.opts.mem, &layout);
-	if (vmm_elf_parse(image, image_len, &layout, &elf, err, sizeof(err)))
-		die(1, "%s: %s", v.opts.kernel, err);
+	linux_guest = vmm_linux_is_bzimage(image, image_len);
+	if (linux_guest) {
+		if (vmm_linux_parse(image, image_len, &lk, err, sizeof(err)))
+			die(1, "%s: %s", v.opts.kernel, err);
+		if (v.opts.initrd)
+			initrd = read_file("initrd", v.opts.initrd, &initrd_len);
+	} else {
+		if (vmm_elf_parse(image, image_len, &layout, &elf, err, sizeof(err)))
+			die(1, "%s: %s (nor a Linux bzImage)", v.opts.kernel, err);
+		if (v.opts.initrd)
+			die(1, "--initrd needs a Linux bzImage kernel; '%s' is an ELF guest",
+			    v.opts.kernel);
+	}
 
 	/* Signals go to the signal thread only; vCPU threads unblock their kick. */
 	sigemptyset(&set);
@@ -193,14 +209,23 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	ret = kvm_vm_create(&v.vm, &(struct kvm_vm_config){
-		.mem_size = v.opts.mem, .hugetlb = v.opts.hugetlb });
+		.mem_size = v.opts.mem, .hugetlb = v.opts.hugetlb, .pit = linux_guest });
 	if (ret)
 		die(1, "%s", v.vm.err);
-	load_guest(&v, image, &elf);
+	if (linux_guest) {
+		u8 *low = kvm_vm_gpa_to_hva(&v.vm, 0, layout.range[0].size);
+
+		if (!low || vmm_linux_load(image, &lk, initrd, initrd_len, v.opts.cmdline,
+					   &layout, low, &lentry, err, sizeof(err)))
+			die(1, "%s: %s", v.opts.kernel, low ? err : "low RAM not mapped");
+	} else {
+		load_guest(&v, image, &elf);
+	}
 	free(image);
+	free(initrd);
 
 	if (vmm_serial_init(&v.serial, &v.vm, STDOUT_FILENO) ||
-	    vmm_testdev_init(&v.testdev, &v.vm))
+	    vmm_testdev_init(&v.testdev, &v.vm) || vmm_pc_init(&v.pc, &v.vm))
 		die(1, "cannot set up the platform devices");
 
 	/* A back-end that goes away must not kill vmm with SIGPIPE. */
@@ -226,9 +251,17 @@ int main(int argc, char **argv)
 		.rsp = VP_BOOT_STACK_TOP,
 		.rdi = VP_BOOT_INFO_GPA,
 	};
+	if (linux_guest) {
+		/* Linux's 64-bit entry: __BOOT_CS 0x10, __BOOT_DS 0x18, RSI = zero page. */
+		boot.cs = 0x10;
+		boot.ds = 0x18;
+		boot.rip = lentry.rip;
+		boot.rsi = lentry.rsi;
+		boot.rdi = 0;
+	}
 	if (kvm_vcpu_setup_long_mode(&v.vcpu, &boot))
 		die(1, "%s", v.vcpu.err);
-	{
+	if (!linux_guest) {
 		int khz = kvm_vcpu_tsc_khz(&v.vcpu);
 		struct vp_boot_info *bi = kvm_vm_gpa_to_hva(&v.vm, VP_BOOT_INFO_GPA, sizeof(*bi));
 

@@ -18,19 +18,24 @@
 #endif
 
 static const char usage[] =
-"usage: vmm --kernel FILE [--mem SIZE] [--cmdline STR] [--cpus N] [--stats]\n"
+"usage: vmm --kernel FILE [--initrd FILE] [--mem SIZE] [--cmdline STR] [--cpus N] [--stats]\n"
 "           [--disk path=FILE[,engine=E][,cache=C][,readonly][,queues=N][,queue-size=N]\n"
 "                   [,poll-us=N]]...\n"
 "           [--vhost-user=SOCK[,type=blk][,queue-size=N]]... [--no-ioeventfd] [--no-irqfd]\n"
 "\n"
-"Run a bare x86-64 ELF guest on /dev/kvm.\n"
+"Run an x86-64 guest on /dev/kvm: a bare ELF image or a Linux kernel.\n"
 "\n"
-"  -k, --kernel FILE    ELF64 x86-64 image to boot (PT_LOAD segments at their\n"
-"                       physical addresses, at or above 1 MiB; entered in 64-bit\n"
-"                       mode at CPL0, RDI = boot info, see vmm/include/vmm/guest_abi.h)\n"
+"  -k, --kernel FILE    the guest: a Linux bzImage (boot protocol 2.12+, entered\n"
+"                       at its 64-bit entry with the command line, the initrd\n"
+"                       and an e820 map), or an ELF64 x86-64 image (PT_LOAD\n"
+"                       segments at their physical addresses, at or above 1 MiB;\n"
+"                       entered in 64-bit mode at CPL0, RDI = boot info, see\n"
+"                       vmm/include/vmm/guest_abi.h)\n"
+"      --initrd FILE    initial ramdisk for a Linux kernel\n"
 "  -m, --mem SIZE       guest RAM, e.g. 512M or 2G; a bare number is MiB\n"
 "                       (default 256M, 2M..32G)\n"
-"  -c, --cmdline STR    command line handed to the guest (at most 4095 bytes)\n"
+"  -c, --cmdline STR    command line handed to the guest (at most 4095 bytes;\n"
+"                       a Linux kernel says its own limit, 2047 on x86)\n"
 "      --cpus N         number of vCPUs (this version supports 1)\n"
 "      --hugetlb        back guest RAM with huge pages (needs reserved hugepages)\n"
 "      --disk SPEC      a virtio-blk disk served by vioplane's vhost-user-blk\n"
@@ -50,8 +55,10 @@ static const char usage[] =
 "  -V, --version        show the version\n"
 "\n"
 "Exit status: the value the guest wrote to the debug-exit port (0x501);\n"
-"125 if the guest faulted (triple fault, KVM internal error); 1 on a usage or\n"
-"host error; 128+N if killed by signal N.\n";
+"0 when the guest resets the machine through the i8042 controller (how Linux\n"
+"reboots: `reboot`, or a panic with panic=-1); 125 if the guest faulted (triple\n"
+"fault, KVM internal error); 1 on a usage or host error; 128+N if killed by\n"
+"signal N.  A Linux guest has no ACPI: `poweroff` halts it and vmm waits.\n";
 
 int vmm_parse_size(const char *s, u64 *out)
 {
@@ -88,12 +95,13 @@ int vmm_parse_size(const char *s, u64 *out)
 }
 
 enum { OPT_CPUS = 256, OPT_STATS, OPT_HUGETLB, OPT_DISK, OPT_VHOST_USER, OPT_NO_IOEVENTFD,
-       OPT_NO_IRQFD };
+       OPT_NO_IRQFD, OPT_INITRD };
 
 static const struct option longopts[] = {
 	{ "kernel",  required_argument, NULL, 'k' },
 	{ "mem",     required_argument, NULL, 'm' },
 	{ "cmdline", required_argument, NULL, 'c' },
+	{ "initrd",  required_argument, NULL, OPT_INITRD },
 	{ "cpus",    required_argument, NULL, OPT_CPUS },
 	{ "stats",   no_argument,       NULL, OPT_STATS },
 	{ "hugetlb", no_argument,       NULL, OPT_HUGETLB },
@@ -293,6 +301,9 @@ enum vmm_opts_result vmm_opts_parse(int argc, char **argv, struct vmm_opts *o,
 				return VMM_OPTS_ERROR;
 			}
 			o->cpus = (unsigned int)n;
+			break;
+		case OPT_INITRD:
+			o->initrd = optarg;
 			break;
 		case OPT_STATS:
 			o->stats = true;

@@ -38,6 +38,7 @@ struct vmm_dev_opts {
 
 struct vmm_opts {
 	const char *kernel;
+	const char *initrd;
 	u64 mem;
 	const char *cmdline;
 	unsigned int cpus;
@@ -99,14 +100,53 @@ void vmm_ram_layout(u64 mem, struct vmm_ram_layout *l);
 int vmm_elf_parse(const void *buf, size_t len, const struct vmm_ram_layout *l,
 		  struct vmm_elf *elf, char *err, size_t errlen);
 
+/* --- Linux bzImage loader (boot protocol 2.12+, 64-bit entry) ---------------- */
+
+#define VMM_LINUX_ZERO_PAGE_GPA	0x7000ULL	/* struct boot_params */
+#define VMM_LINUX_LOAD_GPA	0x100000ULL	/* the protected-mode kernel */
+
+struct vmm_linux {
+	u16 version;		/* boot protocol, 0x020c = 2.12 */
+	u32 hdr_len;		/* setup header bytes from 0x1f1 */
+	u32 setup_size;		/* real-mode setup code before the kernel proper */
+	u64 kernel_len;		/* the protected-mode part that is loaded */
+	u32 cmdline_max;	/* longest command line the kernel takes */
+	u32 initrd_addr_max;	/* highest byte the initrd may occupy */
+	u64 pref_address;	/* where the decompressor runs */
+	u32 init_size;		/* bytes it needs from there */
+};
+
+struct vmm_linux_entry {
+	u64 rip;		/* startup_64 */
+	u64 rsi;		/* the zero page */
+	u64 initrd_gpa;		/* 0 without an initrd */
+};
+
+/* Does [buf, buf+len) start like a bzImage (has the "HdrS" header)? */
+bool vmm_linux_is_bzimage(const void *buf, size_t len);
+/* Validate a bzImage header; 0 or -EINVAL with one line in @err. */
+int vmm_linux_parse(const void *buf, size_t len, struct vmm_linux *lk, char *err, size_t errlen);
+/*
+ * Place the kernel, the initrd (may be NULL/0), the command line, the zero page
+ * and its e820 map into guest RAM; @low_ram is the host address of guest
+ * physical 0 and covers l->range[0].  0, or -EINVAL with @err set when
+ * something does not fit (nothing is written then).
+ */
+int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *initrd,
+		   size_t initrd_len, const char *cmdline, const struct vmm_ram_layout *l,
+		   u8 *low_ram, struct vmm_linux_entry *entry, char *err, size_t errlen);
+
 /* --- devices --------------------------------------------------------------- */
 
 struct kvm_vm;
 
 /* 16550-style UART on COM1 whose transmitter writes to @out_fd. */
 struct vmm_serial {
+	struct kvm_vm *vm;
 	int out_fd;
 	u8 ier, lcr, mcr, scr, dll, dlm;
+	bool thri_pending;	/* transmitter-empty interrupt not yet acknowledged */
+	bool irq_level;		/* what IRQ 4 was last set to */
 	unsigned int len;
 	char buf[4096];
 };
@@ -121,6 +161,14 @@ struct vmm_testdev {
 	u64 pio_exits;		/* PIO doorbell writes that were not absorbed */
 };
 int vmm_testdev_init(struct vmm_testdev *t, struct kvm_vm *vm);
+/* PC legacy bits Linux probes: i8042 reset (ends vmm, status 0) and CMOS RTC. */
+struct vmm_pc {
+	struct kvm_vm *vm;
+	u8 cmos_index;
+	u8 cmos[128];
+	u64 resets;
+};
+int vmm_pc_init(struct vmm_pc *pc, struct kvm_vm *vm);
 /* Doorbells absorbed by each ioeventfd since the last call. */
 void vmm_testdev_counts(struct vmm_testdev *t, u64 *pio_efd, u64 *mmio_efd);
 void vmm_testdev_destroy(struct vmm_testdev *t);

@@ -53,6 +53,7 @@ struct kvm_ram_range {
 struct kvm_vm_config {
 	u64 mem_size;		/* bytes of guest RAM */
 	bool hugetlb;		/* back RAM with hugetlbfs pages (MFD_HUGETLB) */
+	bool pit;		/* an in-kernel i8254 PIT (KVM_CREATE_PIT2), as PCs have */
 };
 
 struct kvm_vm {
@@ -154,10 +155,11 @@ int kvm_vcpu_create(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int id);
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
 
 struct kvm_x86_boot {
-	u64 gdt_gpa;		/* 3 entries: null, code64 (0x08), data (0x10) */
+	u64 gdt_gpa;		/* null, then a flat code64 and a flat data descriptor */
+	u16 cs, ds;		/* their selectors: 0 = 0x08 and 0x10; Linux wants 0x10, 0x18 */
 	u64 page_tables_gpa;	/* PML4, PDPT, then one page directory per GiB */
 	u64 ident_map_bytes;	/* identity-mapped with 2 MiB pages, multiple of 1 GiB, <= 512 GiB */
-	u64 rip, rsp, rdi;
+	u64 rip, rsp, rdi, rsi;
 };
 
 /* Guest RAM the page tables of @b need, from page_tables_gpa. */

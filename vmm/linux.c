@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Linux bzImage loader: the x86 boot protocol's 64-bit entry
+ * (Documentation/arch/x86/boot.rst, "64-bit Boot Protocol").
+ *
+ * The protected-mode part of the image goes to 1 MiB and is entered at its
+ * startup_64 (load address + 0x200) in long mode, RSI = the zero page.  The
+ * decompressor moves itself to its preferred address, so the kernel needs RAM
+ * up to pref_address + init_size.  The initrd goes as high in low RAM as the
+ * header allows.  No BIOS runs: the memory map is handed over in the zero
+ * page's e820 table.
+ *
+ * Security model: the image and the initrd are untrusted files named on the
+ * command line.  Every header field is checked before it is used, every
+ * offset against the file length, every placement against guest RAM, and all
+ * sums are done in 64 bits from 32-bit fields, so nothing overflows.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <vmm/guest_abi.h>
+#include "vmm.h"
+
+/* Offsets into the zero page (struct boot_params) and the setup header. */
+#define BP_EXT_RAMDISK_IMAGE	0x0c0
+#define BP_EXT_RAMDISK_SIZE	0x0c4
+#define BP_EXT_CMD_LINE_PTR	0x0c8
+#define BP_E820_ENTRIES		0x1e8
+#define HDR_START		0x1f1	/* setup_sects: the setup header begins here */
+#define HDR_BOOT_FLAG		0x1fe
+#define HDR_JUMP		0x200	/* 2-byte short jump over the header */
+#define HDR_MAGIC		0x202
+#define HDR_VERSION		0x206
+#define HDR_TYPE_OF_LOADER	0x210
+#define HDR_LOADFLAGS		0x211
+#define HDR_RAMDISK_IMAGE	0x218
+#define HDR_RAMDISK_SIZE	0x21c
+#define HDR_HEAP_END_PTR	0x224
+#define HDR_CMD_LINE_PTR	0x228
+#define HDR_INITRD_ADDR_MAX	0x22c
+#define HDR_XLOADFLAGS		0x236
+#define HDR_CMDLINE_SIZE	0x238
+#define HDR_PREF_ADDRESS	0x258
+#define HDR_INIT_SIZE		0x260
+#define HDR_END_MIN		0x264	/* the fields above are all there from 2.12 on */
+#define BP_HDR_END_MAX		0x290	/* where boot_params puts the next member */
+#define BP_E820_TABLE		0x2d0
+#define BP_E820_MAX		128
+
+#define HDR_MAGIC_VALUE		0x53726448U	/* "HdrS" */
+#define BOOT_FLAG_VALUE		0xaa55
+#define PROTO_MIN		0x020c		/* 2.12: xloadflags */
+#define LOADED_HIGH		0x01
+#define CAN_USE_HEAP		0x80
+#define XLF_KERNEL_64		0x01
+#define E820_RAM		1
+#define E820_RESERVED		2
+#define EBDA_START		0x9fc00ULL	/* the BIOS area a PC leaves below 1 MiB */
+
+static u16 rd16(const u8 *p) { return (u16)(p[0] | p[1] << 8); }
+static u32 rd32(const u8 *p) { return rd16(p) | (u32)rd16(p + 2) << 16; }
+static u64 rd64(const u8 *p) { return rd32(p) | (u64)rd32(p + 4) << 32; }
+static void wr16(u8 *p, u16 v) { p[0] = (u8)v; p[1] = (u8)(v >> 8); }
+static void wr32(u8 *p, u32 v) { wr16(p, (u16)v); wr16(p + 2, (u16)(v >> 16)); }
+static void wr64(u8 *p, u64 v) { wr32(p, (u32)v); wr32(p + 4, (u32)(v >> 32)); }
+
+#define fail(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
+
+bool vmm_linux_is_bzimage(const void *buf, size_t len)
+{
+	const u8 *p = buf;
+
+	return len >= HDR_MAGIC + 4 && rd32(p + HDR_MAGIC) == HDR_MAGIC_VALUE;
+}
+
+int vmm_linux_parse(const void *buf, size_t len, struct vmm_linux *lk, char *err, size_t errlen)
+{
+	const u8 *p = buf;
+	u32 sects;
+	u64 hdr_end;
+
+	memset(lk, 0, sizeof(*lk));
+	if (!vmm_linux_is_bzimage(buf, len))
+		fail("not a Linux bzImage (no \"HdrS\" setup header)");
+	if (rd16(p + HDR_BOOT_FLAG) != BOOT_FLAG_VALUE)
+		fail("bzImage boot flag is 0x%04x, not 0xaa55", rd16(p + HDR_BOOT_FLAG));
+	lk->version = rd16(p + HDR_VERSION);
+	if (lk->version < PROTO_MIN)
+		fail("boot protocol %u.%02u is too old, need 2.12 or later (Linux 3.8+)",
+		     lk->version >> 8, lk->version & 0xff);
+	/* The jump at 0x200 lands just past the header: that is its length. */
+	hdr_end = HDR_JUMP + 2 + (u64)p[HDR_JUMP + 1];
+	if (p[HDR_JUMP] != 0xeb || hdr_end < HDR_END_MIN || hdr_end > BP_HDR_END_MAX)
+		fail("malformed setup header (ends at 0x%llx)", (unsigned long long)hdr_end);
+	if (hdr_end > len)
+		fail("truncated bzImage (%zu bytes, setup header ends at 0x%llx)", len,
+		     (unsigned long long)hdr_end);
+	lk->hdr_len = (u32)(hdr_end - HDR_START);
+	if (!(rd16(p + HDR_XLOADFLAGS) & XLF_KERNEL_64))
+		fail("kernel has no 64-bit entry point (xloadflags 0x%x): a 64-bit x86 kernel is needed",
+		     rd16(p + HDR_XLOADFLAGS));
+	sects = p[HDR_START] ? p[HDR_START] : 4;
+	lk->setup_size = (sects + 1) * 512;
+	if (lk->setup_size >= len)
+		fail("truncated bzImage: %zu bytes, but the setup code alone is %u", len,
+		     lk->setup_size);
+	lk->kernel_len = len - lk->setup_size;
+	lk->cmdline_max = rd32(p + HDR_CMDLINE_SIZE);
+	lk->initrd_addr_max = rd32(p + HDR_INITRD_ADDR_MAX);
+	lk->pref_address = rd64(p + HDR_PREF_ADDRESS);
+	lk->init_size = rd32(p + HDR_INIT_SIZE);
+	if (lk->pref_address > VP_LOW_RAM_TOP)
+		fail("kernel wants to run at 0x%llx, above the %lluM of low RAM vmm has",
+		     (unsigned long long)lk->pref_address, VP_LOW_RAM_TOP >> 20);
+	return 0;
+}
+
+/* Where the kernel's RAM needs end: the file at 1 MiB, then the decompressed image. */
+static u64 kernel_end(const struct vmm_linux *lk)
+{
+	u64 file_end = VMM_LINUX_LOAD_GPA + lk->kernel_len;
+	u64 run_end = (lk->pref_address > VMM_LINUX_LOAD_GPA ? lk->pref_address
+							      : VMM_LINUX_LOAD_GPA) + lk->init_size;
+
+	return file_end > run_end ? file_end : run_end;
+}
+
+static void e820_add(u8 *bp, u64 addr, u64 size, u32 type)
+{
+	u8 n = bp[BP_E820_ENTRIES];
+	u8 *e = bp + BP_E820_TABLE + 20 * n;
+
+	wr64(e, addr);
+	wr64(e + 8, size);
+	wr32(e + 16, type);
+	bp[BP_E820_ENTRIES] = n + 1;
+}
+
+int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *initrd,
+		   size_t initrd_len, const char *cmdline, const struct vmm_ram_layout *l,
+		   u8 *low_ram, struct vmm_linux_entry *entry, char *err, size_t errlen)
+{
+	u64 low_end = l->range[0].size, need = kernel_end(lk), initrd_gpa = 0, top;
+	size_t cmdlen = strlen(cmdline);
+	unsigned int i;
+	u8 *bp;
+
+	if (l->nr < 1 || l->range[0].gpa != 0)
+		fail("internal error: no low RAM range");
+	if (cmdlen > VP_CMDLINE_MAX || (lk->cmdline_max && cmdlen > lk->cmdline_max))
+		fail("--cmdline is %zu bytes, this kernel takes at most %u", cmdlen,
+		     lk->cmdline_max && lk->cmdline_max < VP_CMDLINE_MAX ? lk->cmdline_max
+									   : VP_CMDLINE_MAX);
+	if (need > low_end)
+		fail("this kernel needs at least %lluM of guest RAM to unpack itself "
+		     "(--mem is %lluM)", (need + (1 << 20) - 1) >> 20,
+		     (unsigned long long)(low_end >> 20));
+	if (initrd_len) {
+		top = low_end;
+		if (lk->initrd_addr_max && (u64)lk->initrd_addr_max + 1 < top)
+			top = (u64)lk->initrd_addr_max + 1;
+		if (initrd_len > top || ((top - initrd_len) & ~4095ULL) < need)
+			fail("the initrd (%zuK) does not fit in guest RAM above the kernel "
+			     "(which needs up to %lluM); use a larger --mem",
+			     initrd_len >> 10, (unsigned long long)((need + (1 << 20) - 1) >> 20));
+		initrd_gpa = (top - initrd_len) & ~4095ULL;
+		memcpy(low_ram + initrd_gpa, initrd, initrd_len);
+	}
+
+	memcpy(low_ram + VMM_LINUX_LOAD_GPA, (const u8 *)image + lk->setup_size, lk->kernel_len);
+
+	memset(low_ram + VP_CMDLINE_GPA, 0, VP_CMDLINE_MAX + 1);
+	memcpy(low_ram + VP_CMDLINE_GPA, cmdline, cmdlen);
+
+	bp = low_ram + VMM_LINUX_ZERO_PAGE_GPA;
+	memset(bp, 0, 4096);
+	memcpy(bp + HDR_START, (const u8 *)image + HDR_START, lk->hdr_len);
+	bp[HDR_TYPE_OF_LOADER] = 0xff;		/* "undefined" boot loader */
+	bp[HDR_LOADFLAGS] |= LOADED_HIGH | CAN_USE_HEAP;
+	wr16(bp + HDR_HEAP_END_PTR, 0xfe00);
+	wr32(bp + HDR_CMD_LINE_PTR, (u32)VP_CMDLINE_GPA);
+	wr32(bp + BP_EXT_CMD_LINE_PTR, 0);
+	wr32(bp + HDR_RAMDISK_IMAGE, (u32)initrd_gpa);
+	wr32(bp + HDR_RAMDISK_SIZE, (u32)initrd_len);
+	wr32(bp + BP_EXT_RAMDISK_IMAGE, 0);
+	wr32(bp + BP_EXT_RAMDISK_SIZE, 0);
+
+	/*
+	 * The memory map a PC BIOS would report: RAM below the EBDA, the legacy
+	 * hole up to 1 MiB reserved, then RAM to the 32-bit PCI window and above
+	 * 4 GiB.  The boot GDT, page tables, zero page and command line sit in the
+	 * first range; Linux copies what it needs before it reuses those pages.
+	 */
+	e820_add(bp, 0, EBDA_START, E820_RAM);
+	e820_add(bp, EBDA_START, VMM_LINUX_LOAD_GPA - EBDA_START, E820_RESERVED);
+	e820_add(bp, VMM_LINUX_LOAD_GPA, low_end - VMM_LINUX_LOAD_GPA, E820_RAM);
+	for (i = 1; i < l->nr && bp[BP_E820_ENTRIES] < BP_E820_MAX; i++)
+		e820_add(bp, l->range[i].gpa, l->range[i].size, E820_RAM);
+
+	entry->rip = VMM_LINUX_LOAD_GPA + 0x200;	/* startup_64 */
+	entry->rsi = VMM_LINUX_ZERO_PAGE_GPA;
+	entry->initrd_gpa = initrd_gpa;
+	return 0;
+}
