@@ -14,6 +14,7 @@ clang libclang-rt-14-dev
 liburing-dev libaio-dev
 libdpdk-dev dpdk dpdk-dev
 qemu-system-x86 qemu-utils
+linux-image-amd64 busybox-static cpio kmod
 fio
 iproute2 procps util-linux coreutils strace bc gzip diffutils gawk sed
 "
