@@ -36,16 +36,21 @@ static int create_vhost_user(struct vmm_device *dev, char *err, size_t errlen)
 int vmm_devices_create(struct vmm_devices *ds, struct vmm_virtio_host *host,
 		       const struct vmm_opts *o, char *err, size_t errlen)
 {
-	unsigned int blk = 0;
+	unsigned int blk = 0, net = 0;
 	int ret;
 
 	memset(ds, 0, sizeof(*ds));
 	for (unsigned int i = 0; i < o->nr_devs; i++) {
 		struct vmm_device *dev = &ds->dev[i];
+		bool is_net = o->devs[i].kind == VMM_DEV_VHOST_USER &&
+			      !strcmp(o->devs[i].type, "net");
 		unsigned int nq;
 
 		dev->opts = &o->devs[i];
-		snprintf(dev->name, sizeof(dev->name), "blk%u", blk++);
+		if (is_net)
+			snprintf(dev->name, sizeof(dev->name), "net%u", net++);
+		else
+			snprintf(dev->name, sizeof(dev->name), "blk%u", blk++);
 		ret = dev->opts->kind == VMM_DEV_DISK ?
 			vmm_disk_inproc_create(dev, err, errlen) :
 			create_vhost_user(dev, err, errlen);
@@ -55,7 +60,11 @@ int vmm_devices_create(struct vmm_devices *ds, struct vmm_virtio_host *host,
 		nq = dev->be->nr_queues ? dev->be->nr_queues : 1;
 		if (nq > VPCI_MAX_QUEUES)
 			nq = VPCI_MAX_QUEUES;
-		ret = vmm_virtio_pci_create(&dev->vdev, host, dev->name, VIRTIO_ID_BLOCK, dev->be,
+		/* One RX/TX pair: vmm runs no control queue, so no MQ (virtio_pci.c). */
+		if (is_net)
+			nq = 2;
+		ret = vmm_virtio_pci_create(&dev->vdev, host, dev->name,
+					    is_net ? VIRTIO_ID_NET : VIRTIO_ID_BLOCK, dev->be,
 					    nq, (u16)dev->opts->queue_size);
 		if (ret) {
 			snprintf(err, errlen, "%s (%s): cannot create the virtio-pci device: %s",

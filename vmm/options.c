@@ -21,7 +21,7 @@ static const char usage[] =
 "usage: vmm --kernel FILE [--initrd FILE] [--mem SIZE] [--cmdline STR] [--cpus N] [--stats]\n"
 "           [--disk path=FILE[,engine=E][,cache=C][,readonly][,queues=N][,queue-size=N]\n"
 "                   [,poll-us=N]]...\n"
-"           [--vhost-user=SOCK[,type=blk][,queue-size=N]]... [--no-ioeventfd] [--no-irqfd]\n"
+"           [--vhost-user=SOCK[,type=blk|net][,queue-size=N]]... [--no-ioeventfd] [--no-irqfd]\n"
 "\n"
 "Run an x86-64 guest on /dev/kvm: a bare ELF image or a Linux kernel.\n"
 "\n"
@@ -46,7 +46,10 @@ static const char usage[] =
 "                       up to N us for the next request before it sleeps\n"
 "                       (adaptive; 64; 0 = never)\n"
 "      --vhost-user SPEC  a virtio device served by an external vhost-user\n"
-"                       back-end: SOCK[,type=blk][,queue-size=N]\n"
+"                       back-end: SOCK[,type=blk|net][,queue-size=N]; blk\n"
+"                       (the default) is a virtio-blk disk, net a virtio-net\n"
+"                       NIC with one RX/TX queue pair (vhost-user-net,\n"
+"                       DPDK's vhost PMD)\n"
 "      --no-ioeventfd   queue notifications exit to vmm (the old emulated path)\n"
 "      --no-irqfd       completions are injected by vmm, not by KVM irqfd\n"
 "      --stats          print exit and device counters as one JSON line on\n"
@@ -175,11 +178,13 @@ int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_o
 			if (copy_val(d->path, sizeof(d->path), v, vlen, opt, "socket", err, errlen))
 				return -EINVAL;
 		} else if (KEY("type") && kind == VMM_DEV_VHOST_USER && v) {
-			if (vlen != 3 || strncmp(v, "blk", 3)) {
-				snprintf(err, errlen, "%s: type=%.*s: this version supports type=blk",
+			if (vlen != 3 || (strncmp(v, "blk", 3) && strncmp(v, "net", 3))) {
+				snprintf(err, errlen, "%s: type=%.*s: need type=blk or type=net",
 					 opt, (int)vlen, v);
 				return -EINVAL;
 			}
+			memcpy(d->type, v, 3);
+			d->type[3] = 0;
 		} else if (KEY("engine") && kind == VMM_DEV_DISK && v) {
 			if (copy_val(d->engine, sizeof(d->engine), v, vlen, opt, "engine", err, errlen))
 				return -EINVAL;

@@ -25,6 +25,7 @@
 #include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 
@@ -751,6 +752,13 @@ int vmm_virtio_pci_create(struct vmm_virtio_dev *d, struct vmm_virtio_host *host
 	ret = be->ops->get_features(be, &features);
 	if (ret)
 		return ret;
+	/*
+	 * A net device's control queue would be vmm's to serve (it is, in
+	 * vhost-user, the front-end's), and vmm has none yet: no CTRL_VQ, and
+	 * so no MQ (drivers refuse MQ without it).  One RX/TX pair.
+	 */
+	if (type == VIRTIO_ID_NET)
+		features &= ~((1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ));
 	d->dev_features = (features & (DEVICE_FEATURES_MASK | TRANSPORT_FEATURES)) |
 			  (1ULL << VIRTIO_F_VERSION_1);
 	d->config_len = type == VIRTIO_ID_BLOCK ? 60 : type == VIRTIO_ID_NET ? 24 : 0;

@@ -147,7 +147,15 @@ int main(void)
 	bad(ARGS("-k", "k", "--disk", "path=/d,poll-us=5x"), "poll-us=5x");
 	bad(ARGS("-k", "k", "--disk", "path=/d,bogus=1"), "unknown or malformed item 'bogus=1'");
 	bad(ARGS("-k", "k", "--vhost-user=/s,poll-us=5"), "unknown or malformed item 'poll-us=5'");
-	bad(ARGS("-k", "k", "--vhost-user=/s,type=net"), "supports type=blk");
+	bad(ARGS("-k", "k", "--vhost-user=/s,type=scsi"), "type=scsi: need type=blk or type=net");
+	bad(ARGS("-k", "k", "--vhost-user=/s,type=ne"), "type=ne: need");
+	bad(ARGS("-k", "k", "--vhost-user=/s,type=netx"), "type=netx: need");
+	CHECK(parse(&o, err, ARGS("-k", "k", "--vhost-user=/s,type=net", "--vhost-user=/t")) ==
+	      VMM_OPTS_RUN);
+	CHECK(o.nr_devs == 2 && !strcmp(o.devs[0].type, "net") && !strcmp(o.devs[1].type, "blk"));
+	CHECK(parse(&o, err, ARGS("-k", "k", "--initrd", "/i", "--vhost-user=/s")) == VMM_OPTS_RUN);
+	CHECK(o.initrd && !strcmp(o.initrd, "/i"));
+	bad(ARGS("-k", "k", "--initrd"), "needs a value");
 
 	if (failures) {
 		fprintf(stderr, "%d failure(s)\n", failures);
