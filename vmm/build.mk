@@ -15,7 +15,7 @@ vmmcore-objs += vmm/disk_inproc.o
 
 PROGS += vmm
 vmm-objs += vmm/main.o
-vmm-libs := vmmcore vublk-server vublk vhost-user kvm virtio
+vmm-libs := vmmcore vublk-server vublk vhost-user vhost-kernel kvm virtio
 vmm-ldlibs := -luring -laio
 
 TESTS += vmm_options

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <linux/virtio_ids.h>
 
+#include <vhost-kernel/net.h>
 #include <vhost-user/frontend.h>
 #include "devices.h"
 
@@ -33,6 +34,19 @@ static int create_vhost_user(struct vmm_device *dev, char *err, size_t errlen)
 	return ret;
 }
 
+static int create_vhost_net(struct vmm_device *dev, char *err, size_t errlen)
+{
+	struct vhk_net_conf c = { .tap = dev->opts->path, .has_mac = dev->opts->has_mac };
+	char why[256];
+	int ret;
+
+	memcpy(c.mac, dev->opts->mac, 6);
+	ret = vhk_net_create(&c, &dev->be, why, sizeof(why));
+	if (ret)
+		snprintf(err, errlen, "--net %s: %s", dev->opts->arg, why);
+	return ret;
+}
+
 int vmm_devices_create(struct vmm_devices *ds, struct vmm_virtio_host *host,
 		       const struct vmm_opts *o, char *err, size_t errlen)
 {
@@ -42,8 +56,7 @@ int vmm_devices_create(struct vmm_devices *ds, struct vmm_virtio_host *host,
 	memset(ds, 0, sizeof(*ds));
 	for (unsigned int i = 0; i < o->nr_devs; i++) {
 		struct vmm_device *dev = &ds->dev[i];
-		bool is_net = o->devs[i].kind == VMM_DEV_VHOST_USER &&
-			      !strcmp(o->devs[i].type, "net");
+		bool is_net = !strcmp(o->devs[i].type, "net");
 		unsigned int nq;
 
 		dev->opts = &o->devs[i];
@@ -51,9 +64,9 @@ int vmm_devices_create(struct vmm_devices *ds, struct vmm_virtio_host *host,
 			snprintf(dev->name, sizeof(dev->name), "net%u", net++);
 		else
 			snprintf(dev->name, sizeof(dev->name), "blk%u", blk++);
-		ret = dev->opts->kind == VMM_DEV_DISK ?
-			vmm_disk_inproc_create(dev, err, errlen) :
-			create_vhost_user(dev, err, errlen);
+		ret = dev->opts->kind == VMM_DEV_DISK ? vmm_disk_inproc_create(dev, err, errlen) :
+		      dev->opts->kind == VMM_DEV_NET_TAP ? create_vhost_net(dev, err, errlen) :
+		      create_vhost_user(dev, err, errlen);
 		if (ret)
 			return ret;
 		ds->nr = i + 1;
@@ -104,7 +117,8 @@ void vmm_devices_stats_json(struct vmm_devices *ds, FILE *f)
 			"\"notify_ignored\":%llu,\"irq_vmm\":%llu,\"irq_masked\":%llu,"
 			"\"irqfd\":%s,\"ioeventfd\":%s,\"needs_reset\":%llu,\"status\":%u",
 			i ? "," : "", dev->name,
-			dev->opts->kind == VMM_DEV_DISK ? "inproc" : "vhost-user",
+			dev->opts->kind == VMM_DEV_DISK ? "inproc" :
+			dev->opts->kind == VMM_DEV_NET_TAP ? "vhost-net" : "vhost-user",
 			(unsigned long long)s->notify_exits, (unsigned long long)s->notify_ignored,
 			(unsigned long long)s->irq_vmm, (unsigned long long)s->irq_masked,
 			dev->vdev.host->use_irqfd ? "true" : "false",

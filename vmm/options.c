@@ -2,8 +2,10 @@
 /*
  * vmm command line.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,8 @@ static const char usage[] =
 "usage: vmm --kernel FILE [--initrd FILE] [--mem SIZE] [--cmdline STR] [--cpus N] [--stats]\n"
 "           [--disk path=FILE[,engine=E][,cache=C][,readonly][,queues=N][,queue-size=N]\n"
 "                   [,poll-us=N]]...\n"
-"           [--vhost-user=SOCK[,type=blk|net][,queue-size=N]]... [--no-ioeventfd] [--no-irqfd]\n"
+"           [--vhost-user=SOCK[,type=blk|net][,queue-size=N]]...\n"
+"           [--net tap=NAME[,mac=MAC][,queue-size=N]]... [--no-ioeventfd] [--no-irqfd]\n"
 "\n"
 "Run an x86-64 guest on /dev/kvm: a bare ELF image or a Linux kernel.\n"
 "\n"
@@ -50,6 +53,11 @@ static const char usage[] =
 "                       (the default) is a virtio-blk disk, net a virtio-net\n"
 "                       NIC with one RX/TX queue pair (vhost-user-net,\n"
 "                       DPDK's vhost PMD)\n"
+"      --net SPEC       a virtio-net NIC whose queues the host kernel's\n"
+"                       vhost-net serves, packets to and from a tap:\n"
+"                       tap=NAME (required; created if missing, brought up),\n"
+"                       mac=MAC (52:54:00:xx:xx:xx made up), queue-size=N\n"
+"                       (256).  Needs /dev/vhost-net (modprobe vhost_net)\n"
 "      --no-ioeventfd   queue notifications exit to vmm (the old emulated path)\n"
 "      --no-irqfd       completions are injected by vmm, not by KVM irqfd\n"
 "      --stats          print exit and device counters as one JSON line on\n"
@@ -98,7 +106,7 @@ int vmm_parse_size(const char *s, u64 *out)
 }
 
 enum { OPT_CPUS = 256, OPT_STATS, OPT_HUGETLB, OPT_DISK, OPT_VHOST_USER, OPT_NO_IOEVENTFD,
-       OPT_NO_IRQFD, OPT_INITRD };
+       OPT_NO_IRQFD, OPT_INITRD, OPT_NET };
 
 static const struct option longopts[] = {
 	{ "kernel",  required_argument, NULL, 'k' },
@@ -110,12 +118,33 @@ static const struct option longopts[] = {
 	{ "hugetlb", no_argument,       NULL, OPT_HUGETLB },
 	{ "disk",    required_argument, NULL, OPT_DISK },
 	{ "vhost-user", required_argument, NULL, OPT_VHOST_USER },
+	{ "net",     required_argument, NULL, OPT_NET },
 	{ "no-ioeventfd", no_argument,  NULL, OPT_NO_IOEVENTFD },
 	{ "no-irqfd", no_argument,      NULL, OPT_NO_IRQFD },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* "52:54:00:12:34:56" (exactly @len bytes) -> 6 bytes; 0 or -EINVAL. */
+static int parse_mac(const char *v, size_t len, u8 *mac)
+{
+	unsigned int i, hi, lo;
+
+	if (len != 17)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		const char *b = v + 3 * i;
+
+		if ((i < 5 && b[2] != ':') || !isxdigit((unsigned char)b[0]) ||
+		    !isxdigit((unsigned char)b[1]))
+			return -EINVAL;
+		hi = isdigit((unsigned char)b[0]) ? b[0] - '0' : (tolower(b[0]) - 'a' + 10);
+		lo = isdigit((unsigned char)b[1]) ? b[1] - '0' : (tolower(b[1]) - 'a' + 10);
+		mac[i] = (u8)(hi << 4 | lo);
+	}
+	return 0;
+}
 
 /* Copy a "key=value" value into a fixed buffer, refusing what does not fit. */
 static int copy_val(char *dst, size_t size, const char *v, size_t len, const char *opt,
@@ -151,7 +180,8 @@ static int parse_uint(const char *v, size_t len, unsigned int min, unsigned int 
 int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_opts *d,
 		       char *err, size_t errlen)
 {
-	const char *opt = kind == VMM_DEV_DISK ? "--disk" : "--vhost-user";
+	const char *opt = kind == VMM_DEV_DISK ? "--disk" :
+			  kind == VMM_DEV_NET_TAP ? "--net" : "--vhost-user";
 	const char *p = arg;
 	bool first = true;
 
@@ -159,7 +189,7 @@ int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_o
 	d->kind = kind;
 	d->arg = arg;
 	d->queue_size = VMM_QUEUE_SIZE_DEFAULT;
-	strcpy(d->type, "blk");
+	strcpy(d->type, kind == VMM_DEV_NET_TAP ? "net" : "blk");
 	while (*p) {
 		const char *end = strchrnul(p, ','), *eq = memchr(p, '=', end - p);
 		size_t klen = eq ? (size_t)(eq - p) : (size_t)(end - p);
@@ -185,6 +215,21 @@ int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_o
 			}
 			memcpy(d->type, v, 3);
 			d->type[3] = 0;
+		} else if (KEY("tap") && kind == VMM_DEV_NET_TAP && v) {
+			if (!vlen || vlen >= IFNAMSIZ) {
+				snprintf(err, errlen, "%s: tap=%.*s: an interface name of 1..%d bytes",
+					 opt, (int)vlen, v, IFNAMSIZ - 1);
+				return -EINVAL;
+			}
+			memcpy(d->path, v, vlen);
+			d->path[vlen] = 0;
+		} else if (KEY("mac") && kind == VMM_DEV_NET_TAP && v) {
+			if (parse_mac(v, vlen, d->mac)) {
+				snprintf(err, errlen, "%s: mac=%.*s: need six hex bytes, e.g. 52:54:00:12:34:56",
+					 opt, (int)vlen, v);
+				return -EINVAL;
+			}
+			d->has_mac = true;
 		} else if (KEY("engine") && kind == VMM_DEV_DISK && v) {
 			if (copy_val(d->engine, sizeof(d->engine), v, vlen, opt, "engine", err, errlen))
 				return -EINVAL;
@@ -241,6 +286,7 @@ int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_o
 	}
 	if (!d->path[0]) {
 		snprintf(err, errlen, kind == VMM_DEV_DISK ? "--disk: path=FILE is required" :
+			 kind == VMM_DEV_NET_TAP ? "--net: tap=NAME is required" :
 			 "--vhost-user: the socket path is required (--vhost-user=SOCK)");
 		return -EINVAL;
 	}
@@ -324,11 +370,13 @@ enum vmm_opts_result vmm_opts_parse(int argc, char **argv, struct vmm_opts *o,
 			break;
 		case OPT_DISK:
 		case OPT_VHOST_USER:
+		case OPT_NET:
 			if (o->nr_devs == VMM_MAX_DEVICES) {
 				snprintf(err, errlen, "too many devices (at most %d)", VMM_MAX_DEVICES);
 				return VMM_OPTS_ERROR;
 			}
-			if (vmm_dev_opts_parse(c == OPT_DISK ? VMM_DEV_DISK : VMM_DEV_VHOST_USER,
+			if (vmm_dev_opts_parse(c == OPT_DISK ? VMM_DEV_DISK : c == OPT_NET ?
+					       VMM_DEV_NET_TAP : VMM_DEV_VHOST_USER,
 					       optarg, &o->devs[o->nr_devs], err, errlen))
 				return VMM_OPTS_ERROR;
 			o->nr_devs++;

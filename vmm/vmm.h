@@ -20,12 +20,13 @@
 enum vmm_dev_kind {
 	VMM_DEV_DISK,		/* --disk: our vhost-user-blk back-end, in-process */
 	VMM_DEV_VHOST_USER,	/* --vhost-user: an external back-end */
+	VMM_DEV_NET_TAP,	/* --net tap=: the kernel's vhost-net and a tap */
 };
 
 struct vmm_dev_opts {
 	enum vmm_dev_kind kind;
 	const char *arg;	/* the option's whole value, for messages */
-	char path[4096];	/* disk file or socket path */
+	char path[4096];	/* disk file, socket path or tap name */
 	char type[8];		/* "blk" (--vhost-user type=) */
 	char engine[16];	/* --disk engine=, "" = default */
 	char cache[16];		/* --disk cache=, "" = default */
@@ -34,6 +35,8 @@ struct vmm_dev_opts {
 	unsigned int queue_size;
 	bool poll_set;		/* --disk poll-us= given */
 	unsigned int poll_us;	/* its value (0 = never spin) */
+	bool has_mac;		/* --net mac= given */
+	u8 mac[6];
 };
 
 struct vmm_opts {
