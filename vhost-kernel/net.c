@@ -174,34 +174,22 @@ static int net_set_vring_num(struct vhost_dev *d, unsigned int idx, unsigned int
 	return ret;
 }
 
-/* A ring's guest address -> our address, the whole ring inside one region. */
-static int ring_hva(struct vhk_net *n, u64 gpa, u64 size, u64 *hva)
-{
-	u64 len = size;
-	void *p = vq_mem_translate(&n->mem, gpa, &len);
-
-	if (!p || len != size)
-		return -EFAULT;
-	*hva = (u64)(uintptr_t)p;
-	return 0;
-}
-
 static int net_set_vring_addr(struct vhost_dev *d, unsigned int idx,
 			      const struct vhost_vring_gpas *addr)
 {
 	struct vhk_net *n = to_net(d);
 	struct vhost_vring_addr a = { .index = idx, .flags = addr->flags,
 				      .log_guest_addr = addr->log };
-	u64 num, evt;
+	u64 hva[3];
 
 	if (idx >= VHK_QUEUES || !n->num[idx])
 		return -EINVAL;
-	num = n->num[idx];
-	evt = (n->acked & F(VIRTIO_RING_F_EVENT_IDX)) ? 2 : 0;
-	if (ring_hva(n, addr->desc, 16 * num, &a.desc_user_addr) ||
-	    ring_hva(n, addr->avail, 4 + 2 * num + evt, &a.avail_user_addr) ||
-	    ring_hva(n, addr->used, 4 + 8 * num + evt, &a.used_user_addr))
+	if (vq_mem_split_ring_hvas(&n->mem, addr->desc, addr->avail, addr->used, n->num[idx],
+				   n->acked & F(VIRTIO_RING_F_EVENT_IDX), hva))
 		return -EFAULT;
+	a.desc_user_addr = hva[0];
+	a.avail_user_addr = hva[1];
+	a.used_user_addr = hva[2];
 	return xioctl(n->vhost_fd, VHOST_SET_VRING_ADDR, &a);
 }
 

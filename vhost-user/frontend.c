@@ -490,24 +490,12 @@ static int fe_set_vring_num(struct vhost_dev *d, unsigned int idx, unsigned int 
 	return r;
 }
 
-/* GPA of a ring -> our user address, checking the whole ring is mapped. */
-static int ring_uaddr(struct vhu_fe *fe, u64 gpa, u64 size, u64 *ua)
-{
-	u64 len = size;
-	void *p = vq_mem_translate(&fe->mem, gpa, &len);
-
-	if (!p || len != size)
-		return -EFAULT;
-	*ua = (u64)(uintptr_t)p;
-	return 0;
-}
-
 static int fe_set_vring_addr(struct vhost_dev *d, unsigned int idx,
 			     const struct vhost_vring_gpas *addr)
 {
 	struct vhu_fe *fe = to_fe(d);
 	struct vhost_vring_addr a = { .index = idx };
-	u64 num, evt;
+	u64 ua[3];
 	struct xfer x = { .req = VHU_REQ_SET_VRING_ADDR, .out = &a,
 			  .out_size = sizeof(a) };
 
@@ -515,12 +503,13 @@ static int fe_set_vring_addr(struct vhost_dev *d, unsigned int idx,
 		return -ENOTCONN;
 	if (idx >= VHU_MAX_QUEUES || !fe->num[idx])
 		return -EINVAL;
-	num = fe->num[idx];
-	evt = (fe->acked & (1ull << VIRTIO_RING_F_EVENT_IDX)) ? 2 : 0;
-	if (ring_uaddr(fe, addr->desc, 16 * num, &a.desc_user_addr) ||
-	    ring_uaddr(fe, addr->avail, 4 + 2 * num + evt, &a.avail_user_addr) ||
-	    ring_uaddr(fe, addr->used, 4 + 8 * num + evt, &a.used_user_addr))
+	/* The back-end gets our addresses of the rings (user addresses). */
+	if (vq_mem_split_ring_hvas(&fe->mem, addr->desc, addr->avail, addr->used, fe->num[idx],
+				   fe->acked & (1ull << VIRTIO_RING_F_EVENT_IDX), ua))
 		return -EFAULT;
+	a.desc_user_addr = ua[0];
+	a.avail_user_addr = ua[1];
+	a.used_user_addr = ua[2];
 	a.flags = addr->flags;
 	a.log_guest_addr = addr->log;
 	return fe_xfer(fe, &x);

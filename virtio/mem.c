@@ -132,3 +132,21 @@ bool vq_mem_range_ok(const struct vq_mem *m, u64 gpa, u64 len)
 	}
 	return true;
 }
+
+int vq_mem_split_ring_hvas(const struct vq_mem *m, u64 desc, u64 avail, u64 used,
+			   unsigned int num, bool event_idx, u64 hva[3])
+{
+	const u64 gpa[3] = { desc, avail, used };
+	const u64 size[3] = { 16ULL * num, 4 + 2ULL * num + (event_idx ? 2 : 0),
+			      4 + 8ULL * num + (event_idx ? 2 : 0) };
+
+	for (unsigned int i = 0; i < 3; i++) {
+		u64 len = size[i];
+		void *p = vq_mem_translate(m, gpa[i], &len);
+
+		if (!p || len != size[i])
+			return -EFAULT;
+		hva[i] = (u64)(uintptr_t)p;
+	}
+	return 0;
+}

@@ -25,20 +25,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/integration/lab_lib.sh
-lab_need
-BUILD=${BUILD:-build}
-for f in vmm vhost-user-blk vmm-exit; do
-	[ -x "$BUILD/$f" ] || { echo "missing $BUILD/$f (run make)"; exit 1; }
-done
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+lab_begin vmm vhost-user-blk vmm-exit
 
 # --- the Linux guest's initramfs ---------------------------------------------
 inner=$tmp/inner
-lab_root "$inner"
-lab_modules "$inner" virtio_pci virtio_blk || exit 1
-cp "$BUILD/vmm-exit" "$inner/bin/vmm-exit"
+lab_guest "$inner" virtio_pci virtio_blk || exit 1
 cat >"$inner/guest-test" <<'EOF'
 #!/bin/sh
 # Runs in the Linux guest; the exit status says which check failed.
@@ -79,16 +70,10 @@ echo "VPT-PASS"
 exit 0
 EOF
 chmod 755 "$inner/guest-test"
-lab_init_script '/guest-test; vmm-exit $?' >"$inner/init"
-chmod 755 "$inner/init"
 
 # --- the lab -----------------------------------------------------------------
 outer=$tmp/outer
-lab_root "$outer"
-lab_cpio "$inner" "$outer/inner.cpio"
-cp "$LAB_KERNEL" "$outer/vmlinuz"
-lab_bin "$outer" "$BUILD/vmm" || exit 1
-lab_bin "$outer" "$BUILD/vhost-user-blk" || exit 1
+lab_host "$outer" "$inner" vmm vhost-user-blk || exit 1
 cat >"$outer/lab-test" <<'EOF'
 #!/bin/sh
 fails=0
@@ -154,15 +139,5 @@ EOF
 chmod 755 "$outer/lab-test"
 
 lab_run "$outer" "$tmp/lab.log"
-st=$?
-tr -d '\r' <"$tmp/lab.log" | grep -E '^VPLAB-CASE|^  \| (VPT|vmm)' || true
-case $st in
-0)	echo "lab_linux_blk: Linux's virtio drivers passed on all three back-end paths"
-	exit 0 ;;
-124)	echo "FAIL: the lab timed out" ;;
-125)	echo "FAIL: the lab never reported a status" ;;
-*)	echo "FAIL: $st case(s) failed" ;;
-esac
-echo "--- lab console (last 80 lines) ---"
-tr -d '\r' <"$tmp/lab.log" | tail -n 80
-exit 1
+lab_report lab_linux_blk $? "$tmp/lab.log" "Linux's virtio drivers passed on all three back-end paths" \
+	'^VPLAB-CASE|^  \| (VPT|vmm)'

@@ -16,19 +16,10 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/integration/lab_lib.sh
-lab_need
-BUILD=${BUILD:-build}
-for f in vmm vhost-user-net vmm-exit; do
-	[ -x "$BUILD/$f" ] || { echo "missing $BUILD/$f (run make)"; exit 1; }
-done
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+lab_begin vmm vhost-user-net vmm-exit
 
 inner=$tmp/inner
-lab_root "$inner"
-lab_modules "$inner" virtio_pci virtio_net || exit 1
-cp "$BUILD/vmm-exit" "$inner/bin/vmm-exit"
+lab_guest "$inner" virtio_pci virtio_net || exit 1
 cat >"$inner/guest-test" <<'EOF'
 #!/bin/sh
 # Runs in the Linux guest; the exit status says which check failed.
@@ -76,15 +67,9 @@ echo "VPT-PASS"
 exit 0
 EOF
 chmod 755 "$inner/guest-test"
-lab_init_script '/guest-test; vmm-exit $?' >"$inner/init"
-chmod 755 "$inner/init"
 
 outer=$tmp/outer
-lab_root "$outer"
-lab_cpio "$inner" "$outer/inner.cpio"
-cp "$LAB_KERNEL" "$outer/vmlinuz"
-lab_bin "$outer" "$BUILD/vmm" || exit 1
-lab_bin "$outer" "$BUILD/vhost-user-net" || exit 1
+lab_host "$outer" "$inner" vmm vhost-user-net || exit 1
 cat >"$outer/lab-test" <<'EOF'
 #!/bin/sh
 cd /tmp
@@ -172,15 +157,5 @@ EOF
 chmod 755 "$outer/lab-test"
 
 LAB_MODULES="kvm kvm_amd tun vhost_net" lab_run "$outer" "$tmp/lab.log"
-st=$?
-tr -d '\r' <"$tmp/lab.log" | grep -E '^VPLAB-|^VPT-IRQ|^\{' || true
-case $st in
-0)	echo "lab_linux_net: Linux's virtio-net driver passed on vhost-user-net and vhost-net"
-	exit 0 ;;
-124)	echo "FAIL: the lab timed out" ;;
-125)	echo "FAIL: the lab never reported a status" ;;
-*)	echo "FAIL: $st case(s) failed" ;;
-esac
-echo "--- lab console (last 100 lines) ---"
-tr -d '\r' <"$tmp/lab.log" | tail -n 100
-exit 1
+lab_report lab_linux_net $? "$tmp/lab.log" "Linux's virtio-net driver passed on vhost-user-net and vhost-net" \
+	'^VPLAB-|^VPT-IRQ|^\{'

@@ -154,6 +154,29 @@ static void test_to_iov(const struct vq_mem *m)
 	CHECK(!vq_mem_range_ok(m, UINT64_MAX - 10, 12));
 }
 
+/* Ring areas for vhost: each whole in one region, event words counted. */
+static void test_split_ring(const struct vq_mem *m)
+{
+	u64 h[3];
+
+	/* 64 entries: desc 1024 bytes, avail 132 (+2), used 516 (+2) */
+	CHECK_EQ(vq_mem_split_ring_hvas(m, 0x10000, 0x10400, 0x10600, 64, true, h), 0);
+	CHECK(h[0] == (uintptr_t)ram_a && h[1] == (uintptr_t)ram_a + 0x400 &&
+	      h[2] == (uintptr_t)ram_a + 0x600);
+	/* the used ring ends exactly at a's end without event words, 2 bytes over with */
+	CHECK_EQ(vq_mem_split_ring_hvas(m, 0x10000, 0x10400, 0x11000 - 516, 64, false, h), 0);
+	CHECK_EQ(vq_mem_split_ring_hvas(m, 0x10000, 0x10400, 0x11000 - 516, 64, true, h),
+		 -EFAULT);
+	/* contiguous in the guest, split on the host: refused, not half-translated */
+	CHECK_EQ(vq_mem_split_ring_hvas(m, 0x10e00, 0x11400, 0x11800, 64, false, h), -EFAULT);
+	/* unmapped, and a size that wraps past the top of the address space */
+	CHECK_EQ(vq_mem_split_ring_hvas(m, 0x50000, 0x10400, 0x10600, 64, false, h), -EFAULT);
+	CHECK_EQ(vq_mem_split_ring_hvas(m, UINT64_MAX - 50, 0x10400, 0x10600, 4, false, h),
+		 -EFAULT);
+	CHECK_EQ(vq_mem_split_ring_hvas(m, 0x11000, 0x12000, 0x12800, 32768, false, h),
+		 -EFAULT);
+}
+
 int main(void)
 {
 	struct vq_mem m;
@@ -162,6 +185,7 @@ int main(void)
 	setup(&m);
 	test_translate(&m);
 	test_to_iov(&m);
+	test_split_ring(&m);
 	printf("mem_table: ok\n");
 	return 0;
 }

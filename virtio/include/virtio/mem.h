@@ -70,4 +70,13 @@ int vq_mem_to_iov(const struct vq_mem *m, u64 gpa, u32 len, struct iovec *iov,
 /* True if the whole range [gpa, gpa + len) is guest memory (len may be 0). */
 bool vq_mem_range_ok(const struct vq_mem *m, u64 gpa, u64 len);
 
+/*
+ * Host addresses of a split ring of @num entries (desc, avail, used at the
+ * given guest addresses; @event_idx adds the used_event/avail_event words),
+ * each area whole inside one region, as vhost wants them (one user address
+ * per area).  0, or -EFAULT if an area is not mapped in one piece.
+ */
+int vq_mem_split_ring_hvas(const struct vq_mem *m, u64 desc, u64 avail, u64 used,
+			   unsigned int num, bool event_idx, u64 hva[3]);
+
 #endif
