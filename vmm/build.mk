@@ -25,3 +25,7 @@ TESTS += vmm_elf
 vmm_elf-libs := vmmcore
 TESTS += vmm_linux
 vmm_linux-libs := vmmcore
+
+# The bzImage loader on hostile images (libFuzzer).
+FUZZERS += linux_boot
+linux_boot-fuzz-srcs := tests/fuzz/linux_boot.c vmm/linux.c vmm/elf.c

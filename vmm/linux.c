@@ -83,6 +83,9 @@ int vmm_linux_parse(const void *buf, size_t len, struct vmm_linux *lk, char *err
 	memset(lk, 0, sizeof(*lk));
 	if (!vmm_linux_is_bzimage(buf, len))
 		fail("not a Linux bzImage (no \"HdrS\" setup header)");
+	if (len < HDR_END_MIN)	/* every field read below lies before this */
+		fail("truncated bzImage (%zu bytes, the setup header alone is 0x%x)", len,
+		     HDR_END_MIN);
 	if (rd16(p + HDR_BOOT_FLAG) != BOOT_FLAG_VALUE)
 		fail("bzImage boot flag is 0x%04x, not 0xaa55", rd16(p + HDR_BOOT_FLAG));
 	lk->version = rd16(p + HDR_VERSION);
@@ -137,15 +140,13 @@ static void e820_add(u8 *bp, u64 addr, u64 size, u32 type)
 	bp[BP_E820_ENTRIES] = n + 1;
 }
 
-int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *initrd,
-		   size_t initrd_len, const char *cmdline, const struct vmm_ram_layout *l,
-		   u8 *low_ram, struct vmm_linux_entry *entry, char *err, size_t errlen)
+int vmm_linux_plan(const struct vmm_linux *lk, size_t initrd_len, const char *cmdline,
+		   const struct vmm_ram_layout *l, u64 *initrd_gpa, char *err, size_t errlen)
 {
-	u64 low_end = l->range[0].size, need = kernel_end(lk), initrd_gpa = 0, top;
+	u64 low_end = l->range[0].size, need = kernel_end(lk), top;
 	size_t cmdlen = strlen(cmdline);
-	unsigned int i;
-	u8 *bp;
 
+	*initrd_gpa = 0;
 	if (l->nr < 1 || l->range[0].gpa != 0)
 		fail("internal error: no low RAM range");
 	if (cmdlen > VP_CMDLINE_MAX || (lk->cmdline_max && cmdlen > lk->cmdline_max))
@@ -164,9 +165,26 @@ int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *in
 			fail("the initrd (%zuK) does not fit in guest RAM above the kernel "
 			     "(which needs up to %lluM); use a larger --mem",
 			     initrd_len >> 10, (unsigned long long)((need + (1 << 20) - 1) >> 20));
-		initrd_gpa = (top - initrd_len) & ~4095ULL;
-		memcpy(low_ram + initrd_gpa, initrd, initrd_len);
+		*initrd_gpa = (top - initrd_len) & ~4095ULL;
 	}
+	return 0;
+}
+
+int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *initrd,
+		   size_t initrd_len, const char *cmdline, const struct vmm_ram_layout *l,
+		   u8 *low_ram, struct vmm_linux_entry *entry, char *err, size_t errlen)
+{
+	u64 low_end = l->range[0].size, initrd_gpa;
+	size_t cmdlen = strlen(cmdline);
+	unsigned int i;
+	u8 *bp;
+	int ret;
+
+	ret = vmm_linux_plan(lk, initrd_len, cmdline, l, &initrd_gpa, err, errlen);
+	if (ret)
+		return ret;
+	if (initrd_len)
+		memcpy(low_ram + initrd_gpa, initrd, initrd_len);
 
 	memcpy(low_ram + VMM_LINUX_LOAD_GPA, (const u8 *)image + lk->setup_size, lk->kernel_len);
 

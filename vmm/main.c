@@ -192,6 +192,9 @@ int main(int argc, char **argv)
 			die(1, "%s: %s", v.opts.kernel, err);
 		if (v.opts.initrd)
 			initrd = read_file("initrd", v.opts.initrd, &initrd_len);
+		if (vmm_linux_plan(&lk, initrd_len, v.opts.cmdline, &layout, &lentry.initrd_gpa,
+				   err, sizeof(err)))
+			die(1, "%s: %s", v.opts.kernel, err);
 	} else {
 		if (vmm_elf_parse(image, image_len, &layout, &elf, err, sizeof(err)))
 			die(1, "%s: %s (nor a Linux bzImage)", v.opts.kernel, err);

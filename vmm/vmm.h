@@ -130,6 +130,14 @@ bool vmm_linux_is_bzimage(const void *buf, size_t len);
 /* Validate a bzImage header; 0 or -EINVAL with one line in @err. */
 int vmm_linux_parse(const void *buf, size_t len, struct vmm_linux *lk, char *err, size_t errlen);
 /*
+ * Check that the kernel, an initrd of @initrd_len bytes and @cmdline fit the
+ * RAM layout, and say where the initrd goes; 0 or -EINVAL with one line in
+ * @err.  vmm_linux_load() does the same checks; vmm calls this one first so
+ * that such errors come before /dev/kvm is opened.
+ */
+int vmm_linux_plan(const struct vmm_linux *lk, size_t initrd_len, const char *cmdline,
+		   const struct vmm_ram_layout *l, u64 *initrd_gpa, char *err, size_t errlen);
+/*
  * Place the kernel, the initrd (may be NULL/0), the command line, the zero page
  * and its e820 map into guest RAM; @low_ram is the host address of guest
  * physical 0 and covers l->range[0].  0, or -EINVAL with @err set when

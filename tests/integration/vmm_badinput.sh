@@ -2,7 +2,9 @@
 # vmm refuses bad input with exactly one line on stderr ("vmm: ...") and exit
 # status 1, without opening /dev/kvm (checked with strace) and without output on
 # stdout: missing/unreadable files, non-ELF, truncated, 32-bit and non-x86 ELF,
-# segments outside RAM or on the boot area, bad --mem values, unknown options.
+# segments outside RAM or on the boot area, bad --mem values, unknown options;
+# Linux bzImages that are malformed, too old, 32-bit only, or do not fit with
+# their initrd and command line; --initrd with an ELF guest.
 set -u
 BUILD=${BUILD:-build}
 VMM=$BUILD/vmm
@@ -91,6 +93,34 @@ expect_err "missing option value" "'--mem' needs a value" --kernel "$GUEST" --me
 expect_err "no kernel" "no guest image" --mem 64M
 expect_err "too many cpus" "supports 1 vCPU" --kernel "$GUEST" --cpus 4
 expect_err "cmdline too long" "at most 4095" --kernel "$GUEST" --cmdline "$(head -c 5000 /dev/zero | tr '\0' a)"
+
+# A bzImage header as Linux 6.1 builds it (setup 4 sectors, protocol 2.15,
+# 64-bit entry, runs at 16 MiB in 32 MiB, command line up to 2047 bytes).
+bz=$tmp/bzImage
+head -c 8192 /dev/zero >"$bz"
+patch "$bz" $((0x1f1)) '\x03'
+patch "$bz" $((0x1fe)) '\x55\xaa\xeb\x6aHdrS'
+patch "$bz" $((0x206)) '\x0f\x02'
+patch "$bz" $((0x236)) '\x03\x00\xff\x07\x00\x00'
+patch64 "$bz" $((0x258)) $((0x1000000))
+patch64 "$bz" $((0x260)) $((0x2000000))
+cp "$bz" "$tmp/bz-old"; patch "$tmp/bz-old" $((0x206)) '\x0b\x02'
+expect_err "bzImage protocol 2.11" "protocol 2.11 is too old" --kernel "$tmp/bz-old"
+cp "$bz" "$tmp/bz-32"; patch "$tmp/bz-32" $((0x236)) '\x02'
+expect_err "bzImage without a 64-bit entry" "no 64-bit entry point" --kernel "$tmp/bz-32"
+head -c 1024 "$bz" >"$tmp/bz-trunc"
+expect_err "bzImage cut inside its setup code" "truncated bzImage" --kernel "$tmp/bz-trunc"
+cp "$bz" "$tmp/bz-flag"; patch "$tmp/bz-flag" $((0x1fe)) '\x00\x00'
+expect_err "bzImage boot flag" "boot flag is 0x0000" --kernel "$tmp/bz-flag"
+expect_err "bzImage in too little RAM" "needs at least 48M of guest RAM" --kernel "$bz" --mem 40M
+head -c $((20 << 20)) /dev/zero >"$tmp/initrd"
+expect_err "initrd that does not fit" "initrd (20480K) does not fit" \
+	--kernel "$bz" --mem 64M --initrd "$tmp/initrd"
+expect_err "missing initrd" "cannot open initrd '$tmp/nope'" --kernel "$bz" --initrd "$tmp/nope"
+expect_err "Linux command line too long" "this kernel takes at most 2047" \
+	--kernel "$bz" --cmdline "$(head -c 2048 /dev/zero | tr '\0' a)"
+expect_err "--initrd with an ELF guest" "--initrd needs a Linux bzImage kernel" \
+	--kernel "$GUEST" --initrd "$tmp/initrd"
 
 # --help is not an error: usage on stdout, exit 0.
 if ! "$VMM" --help | grep -q '^usage: vmm --kernel FILE'; then

@@ -104,6 +104,7 @@ static void test_headers(void)
 	img[0x201] = 0xff;			/* past where boot_params' header ends */
 	expect_bad_header(sizeof(img), "malformed setup header");
 	expect_bad_header(0x240, "truncated bzImage");
+	expect_bad_header(0x207, "truncated bzImage");	/* magic, then the end: found by fuzzing */
 	put16(img + 0x236, 0x0002);
 	expect_bad_header(sizeof(img), "no 64-bit entry");
 	img[0x1f1] = 200;			/* setup code longer than the file */
