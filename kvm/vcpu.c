@@ -66,9 +66,17 @@ static int set_cpuid(struct kvm_vcpu *vcpu)
 	 * VMM does: KVM does not set it itself, and without it Linux ignores KVM's
 	 * paravirtual leaves (kvmclock, which also gives it the TSC frequency).
 	 */
-	for (i = 0; i < cpuid->nent; i++)
-		if (cpuid->entries[i].function == 1)
-			cpuid->entries[i].ecx |= 1U << 31;
+	for (i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function == 1) {
+			e->ecx |= 1U << 31;
+			/* initial APIC ID: the vCPU's id, as the MP table says */
+			e->ebx = (e->ebx & 0x00ffffff) | (u32)vcpu->id << 24;
+		} else if (e->function == 0xb || e->function == 0x1f) {
+			e->edx = (u32)vcpu->id;		/* x2APIC ID */
+		}
+	}
 	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
 	free(cpuid);
 	return ret;
@@ -137,13 +145,20 @@ static const struct kvm_io_handler *find_handler(const struct kvm_io_handler *ta
 	return NULL;
 }
 
-static void dispatch(const struct kvm_io_handler *tab, unsigned int nr, u64 addr,
-		     u8 *data, u32 len, bool is_write)
+/*
+ * One exit at a time, whichever vCPU took it: device models keep plain state
+ * (a UART's buffer, an index register), and a guest can make its vCPUs hit
+ * the same device at once.  Exits are the slow path; data paths never exit.
+ */
+static void dispatch(struct kvm_vm *vm, const struct kvm_io_handler *tab, unsigned int nr,
+		     u64 addr, u8 *data, u32 len, bool is_write)
 {
 	const struct kvm_io_handler *h = find_handler(tab, nr, addr, len);
 
 	if (h) {
+		pthread_mutex_lock(&vm->io_lock);
 		h->fn(h->opaque, addr - h->base, data, len, is_write);
+		pthread_mutex_unlock(&vm->io_lock);
 	} else if (!is_write) {
 		/* Nothing there: reads float high, as on real hardware. */
 		memset(data, 0xff, len);
@@ -188,13 +203,13 @@ enum kvm_vcpu_result kvm_vcpu_run(struct kvm_vcpu *vcpu)
 			vcpu->exits.pio++;
 			/* rep ins/outs: count items of io.size each, back to back. */
 			for (i = 0; i < run->io.count; i++, data += run->io.size)
-				dispatch(vm->pio, vm->nr_pio, run->io.port, data, run->io.size,
+				dispatch(vm, vm->pio, vm->nr_pio, run->io.port, data, run->io.size,
 					 run->io.direction == KVM_EXIT_IO_OUT);
 			break;
 		}
 		case KVM_EXIT_MMIO:
 			vcpu->exits.mmio++;
-			dispatch(vm->mmio, vm->nr_mmio, run->mmio.phys_addr, run->mmio.data,
+			dispatch(vm, vm->mmio, vm->nr_mmio, run->mmio.phys_addr, run->mmio.data,
 				 run->mmio.len > 8 ? 8 : run->mmio.len, run->mmio.is_write);
 			break;
 		case KVM_EXIT_INTR:

@@ -115,6 +115,7 @@ int kvm_vm_create(struct kvm_vm *vm, const struct kvm_vm_config *cfg)
 	memset(vm, 0, sizeof(*vm));
 	vm->sys_fd = vm->vm_fd = vm->ram_fd = -1;
 	pthread_mutex_init(&vm->route_lock, NULL);
+	pthread_mutex_init(&vm->io_lock, NULL);
 
 	ret = kvm_system_open(&vm->sys_fd, vm->err, sizeof(vm->err));
 	if (ret)
@@ -177,6 +178,7 @@ void kvm_vm_destroy(struct kvm_vm *vm)
 	vm->ram = NULL;
 	vm->ram_fd = vm->vm_fd = vm->sys_fd = -1;
 	pthread_mutex_destroy(&vm->route_lock);
+	pthread_mutex_destroy(&vm->io_lock);
 }
 
 void *kvm_vm_gpa_to_hva(struct kvm_vm *vm, u64 gpa, u64 len)

@@ -5,6 +5,7 @@ vmmcore-objs += vmm/options.o
 vmmcore-objs += vmm/elf.o
 vmmcore-objs += vmm/linux.o
 vmmcore-objs += vmm/pc.o
+vmmcore-objs += vmm/mptable.o
 vmmcore-objs += vmm/serial.o
 vmmcore-objs += vmm/testdev.o
 vmmcore-objs += vmm/evloop.o
@@ -29,3 +30,5 @@ vmm_linux-libs := vmmcore
 # The bzImage loader on hostile images (libFuzzer).
 FUZZERS += linux_boot
 linux_boot-fuzz-srcs := tests/fuzz/linux_boot.c vmm/linux.c vmm/elf.c
+TESTS += vmm_mptable
+vmm_mptable-libs := vmmcore

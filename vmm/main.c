@@ -76,7 +76,7 @@ static void *read_file(const char *what, const char *path, size_t *len)
 struct vmm {
 	struct vmm_opts opts;
 	struct kvm_vm vm;
-	struct kvm_vcpu vcpu;
+	struct kvm_vcpu vcpu[VMM_MAX_CPUS];
 	struct vmm_serial serial;
 	struct vmm_testdev testdev;
 	struct vmm_pc pc;
@@ -126,15 +126,20 @@ static void load_guest(struct vmm *v, const void *image, const struct vmm_elf *e
 
 static void print_stats(struct vmm *v)
 {
-	u64 pio_efd, mmio_efd;
+	u64 pio_efd, mmio_efd, pio = 0, mmio = 0, other = 0;
 
+	for (unsigned int i = 0; i < v->opts.cpus; i++) {
+		pio += v->vcpu[i].exits.pio;
+		mmio += v->vcpu[i].exits.mmio;
+		other += v->vcpu[i].exits.other;
+	}
 	vmm_testdev_counts(&v->testdev, &pio_efd, &mmio_efd);
 	fprintf(stderr,
 		"{\"vmm\":\"stats\",\"exits\":{\"pio\":%llu,\"mmio\":%llu,\"other\":%llu},"
 		"\"testdev\":{\"pio_ioeventfd\":%llu,\"mmio_ioeventfd\":%llu,"
 		"\"mmio_exit\":%llu,\"pio_exit\":%llu}",
-		(unsigned long long)v->vcpu.exits.pio, (unsigned long long)v->vcpu.exits.mmio,
-		(unsigned long long)v->vcpu.exits.other, (unsigned long long)pio_efd,
+		(unsigned long long)pio, (unsigned long long)mmio,
+		(unsigned long long)other, (unsigned long long)pio_efd,
 		(unsigned long long)mmio_efd, (unsigned long long)v->testdev.mmio_exits,
 		(unsigned long long)v->testdev.pio_exits);
 	vmm_devices_stats_json(&v->devs, stderr);
@@ -165,7 +170,9 @@ int main(int argc, char **argv)
 	struct vmm_linux lk;
 	struct vmm_linux_entry lentry;
 	struct kvm_x86_boot boot;
-	enum kvm_vcpu_result res;
+	enum kvm_vcpu_result res = KVM_VCPU_STOPPED;
+	struct kvm_vcpu *failed = NULL;
+	unsigned int i;
 	pthread_t sigthr;
 	sigset_t set;
 	size_t image_len, initrd_len = 0;
@@ -244,8 +251,13 @@ int main(int argc, char **argv)
 	if (vmm_evloop_start(&v.ev))
 		die(1, "cannot start the I/O thread");
 
-	if (kvm_vcpu_create(&v.vm, &v.vcpu, 0))
-		die(1, "%s", v.vcpu.err);
+	/* vCPU 0 boots; with an in-kernel LAPIC the others wait in KVM for INIT/SIPI. */
+	for (i = 0; i < v.opts.cpus; i++)
+		if (kvm_vcpu_create(&v.vm, &v.vcpu[i], (int)i))
+			die(1, "vCPU %u: %s", i, v.vcpu[i].err);
+	if (linux_guest && vmm_mptable_write(kvm_vm_gpa_to_hva(&v.vm, 0, layout.range[0].size),
+					     layout.range[0].size, v.opts.cpus))
+		die(1, "guest RAM too small for the MP table");
 	boot = (struct kvm_x86_boot){
 		.gdt_gpa = VP_BOOT_GDT_GPA,
 		.page_tables_gpa = VP_PAGE_TABLES_GPA,
@@ -262,10 +274,10 @@ int main(int argc, char **argv)
 		boot.rsi = lentry.rsi;
 		boot.rdi = 0;
 	}
-	if (kvm_vcpu_setup_long_mode(&v.vcpu, &boot))
-		die(1, "%s", v.vcpu.err);
+	if (kvm_vcpu_setup_long_mode(&v.vcpu[0], &boot))
+		die(1, "%s", v.vcpu[0].err);
 	if (!linux_guest) {
-		int khz = kvm_vcpu_tsc_khz(&v.vcpu);
+		int khz = kvm_vcpu_tsc_khz(&v.vcpu[0]);
 		struct vp_boot_info *bi = kvm_vm_gpa_to_hva(&v.vm, VP_BOOT_INFO_GPA, sizeof(*bi));
 
 		bi->tsc_khz = khz > 0 ? (u32)khz : 0;
@@ -273,9 +285,18 @@ int main(int argc, char **argv)
 
 	if (pthread_create(&sigthr, NULL, signal_thread, &v) == 0)
 		pthread_detach(sigthr);
-	if (kvm_vcpu_start(&v.vcpu))
-		die(1, "cannot start the vCPU thread");
-	res = kvm_vcpu_join(&v.vcpu);
+	for (i = 0; i < v.opts.cpus; i++)
+		if (kvm_vcpu_start(&v.vcpu[i]))
+			die(1, "cannot start vCPU %u's thread", i);
+	/* The first vCPU to stop for a reason other than a stop request says why. */
+	for (i = 0; i < v.opts.cpus; i++) {
+		enum kvm_vcpu_result r = kvm_vcpu_join(&v.vcpu[i]);
+
+		if (r != KVM_VCPU_STOPPED && !failed) {
+			failed = &v.vcpu[i];
+			res = r;
+		}
+	}
 
 	vmm_serial_flush(&v.serial);
 	if (v.opts.stats)
@@ -285,17 +306,18 @@ int main(int argc, char **argv)
 		ret = v.vm.exit_status;
 		break;
 	case KVM_VCPU_GUEST_FAULT:
-		fprintf(stderr, "vmm: guest fault: %s\n", v.vcpu.err);
+		fprintf(stderr, "vmm: guest fault: %s\n", failed->err);
 		ret = 125;
 		break;
 	default:
-		fprintf(stderr, "vmm: %s\n", v.vcpu.err);
+		fprintf(stderr, "vmm: %s\n", failed->err);
 		ret = 1;
 		break;
 	}
 	vmm_evloop_stop(&v.ev);
 	vmm_devices_destroy(&v.devs);
-	kvm_vcpu_destroy(&v.vcpu);
+	for (i = 0; i < v.opts.cpus; i++)
+		kvm_vcpu_destroy(&v.vcpu[i]);
 	vmm_testdev_destroy(&v.testdev);
 	kvm_vm_destroy(&v.vm);
 	return ret;

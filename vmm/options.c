@@ -39,7 +39,9 @@ static const char usage[] =
 "                       (default 256M, 2M..32G)\n"
 "  -c, --cmdline STR    command line handed to the guest (at most 4095 bytes;\n"
 "                       a Linux kernel says its own limit, 2047 on x86)\n"
-"      --cpus N         number of vCPUs (this version supports 1)\n"
+"      --cpus N         number of vCPUs, 1..8 (1).  A Linux guest finds them in\n"
+"                       the MP table; an ELF guest starts the others itself\n"
+"                       (INIT/SIPI), they wait in KVM until then\n"
 "      --hugetlb        back guest RAM with huge pages (needs reserved hugepages)\n"
 "      --disk SPEC      a virtio-blk disk served by vioplane's vhost-user-blk\n"
 "                       back-end on its own thread in vmm: path=FILE (required),\n"
@@ -348,7 +350,7 @@ enum vmm_opts_result vmm_opts_parse(int argc, char **argv, struct vmm_opts *o,
 				return VMM_OPTS_ERROR;
 			}
 			if (n < 1 || n > VMM_MAX_CPUS) {
-				snprintf(err, errlen, "--cpus %s: this version supports 1 vCPU", optarg);
+				snprintf(err, errlen, "--cpus %s: need 1..%d vCPUs", optarg, VMM_MAX_CPUS);
 				return VMM_OPTS_ERROR;
 			}
 			o->cpus = (unsigned int)n;

@@ -13,7 +13,7 @@
 #define VMM_MEM_DEFAULT	(256ULL << 20)
 #define VMM_MEM_MIN	(2ULL << 20)
 #define VMM_MEM_MAX	(32ULL << 30)
-#define VMM_MAX_CPUS	1
+#define VMM_MAX_CPUS	8	/* KVM_MAX_VCPUS */
 #define VMM_MAX_DEVICES	16
 #define VMM_QUEUE_SIZE_DEFAULT	256
 
@@ -146,6 +146,16 @@ int vmm_linux_plan(const struct vmm_linux *lk, size_t initrd_len, const char *cm
 int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *initrd,
 		   size_t initrd_len, const char *cmdline, const struct vmm_ram_layout *l,
 		   u8 *low_ram, struct vmm_linux_entry *entry, char *err, size_t errlen);
+
+/* --- MP table (Intel MP spec 1.4) for guests without ACPI -------------------- */
+
+#define VMM_MPTABLE_GPA		0xf0000ULL	/* in the BIOS area Linux scans */
+#define VMM_MPTABLE_END		0x100000ULL
+
+/* Bytes the table takes for @nr_cpus. */
+size_t vmm_mptable_size(unsigned int nr_cpus);
+/* Write it at VMM_MPTABLE_GPA; @low_ram is guest physical 0.  0 or -EINVAL. */
+int vmm_mptable_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus);
 
 /* --- devices --------------------------------------------------------------- */
 

@@ -8,17 +8,20 @@
 # useful time (guest CPL0 is emulated), so vmm runs inside the lab
 # (lab_lib.sh: Debian's kernel under QEMU TCG with nested KVM).
 #
-# In one lab boot, three cases, each a fresh 64 MiB image whose first MiB is
+# In one lab boot, four cases, each a fresh 64 MiB image whose first MiB is
 # random and a 1 MiB read-only second disk:
 #   inproc      vmm --disk (our vhost-user-blk back-end on a vmm thread)
 #   vhost-user  vmm --vhost-user=SOCK to the vhost-user-blk program
 #   exits       vmm --disk --no-ioeventfd --no-irqfd (the emulated path)
+#   smp         vmm --cpus 2 --disk ...,queues=2: Linux brings up the second
+#               vCPU from the MP table and gives each CPU a request queue
 # The guest checks: both disks found with the file's size; the first MiB reads
 # back as the host wrote it (its md5 comes on the kernel command line); a MiB
 # it writes with O_DIRECT and fsync reads back (caches dropped) and is in the
 # image file afterwards (checked by the lab from the md5 the guest prints);
-# four concurrent O_DIRECT readers; a volatile write cache (FLUSH negotiated);
-# its requests complete on an MSI-X vector; the read-only disk is read-only.
+# four concurrent O_DIRECT readers spread over the CPUs; as many CPUs online
+# and request queues as asked; a volatile write cache (FLUSH negotiated); each
+# request queue completes on its MSI-X vector; the read-only disk is read-only.
 # The lab checks vmm's exit status (the guest's, through vmm-exit) and, from
 # vmm --stats, that notifications and interrupts took the path each case asks
 # for.
@@ -48,8 +51,15 @@ echo "VPT-WROTE $want"
 echo 3 >/proc/sys/vm/drop_caches
 got=$(dd if=/dev/vda bs=1M skip=8 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
 [ "$got" = "$want" ] || { no "wrote $want, read back $got"; exit 14; }
+# CPUs and queues as the lab asked; readers spread over the CPUs, so with
+# one queue per CPU (blk-mq's mapping) every queue carries requests.
+cpus=$(arg cpus)
+[ "$(nproc)" = "$cpus" ] || { no "$(nproc) CPUs online, vmm --cpus $cpus"; exit 19; }
+[ "$(ls /sys/block/vda/mq | wc -l)" = "$cpus" ] ||
+	{ no "vda has queues $(ls /sys/block/vda/mq), wanted $cpus"; exit 19; }
 for i in 1 2 3 4; do
-	dd if=/dev/vda of=/tmp/r$i bs=4k skip=$((i * 512)) count=512 iflag=direct 2>/dev/null &
+	taskset -c $((i % cpus)) dd if=/dev/vda of=/tmp/r$i bs=4k skip=$((i * 512)) count=512 \
+		iflag=direct 2>/dev/null &
 done
 wait
 for i in 1 2 3 4; do
@@ -57,11 +67,15 @@ for i in 1 2 3 4; do
 done
 [ "$(cat /sys/block/vda/queue/write_cache)" = "write back" ] ||
 	{ no "write cache: $(cat /sys/block/vda/queue/write_cache)"; exit 16; }
-req=$(grep 'virtio0-req' /proc/interrupts)
-echo "VPT-IRQ $req"
-case $req in *PCI-MSI*) ;; *) no "no MSI-X vector for the requests"; exit 17 ;; esac
-n=$(echo "$req" | awk '{ print $2 }')
-[ "${n:-0}" -gt 0 ] || { no "no request interrupts"; exit 17; }
+q=0
+while [ $q -lt $cpus ]; do
+	req=$(grep "virtio0-req.$q\$" /proc/interrupts)
+	echo "VPT-IRQ $req"
+	case $req in *PCI-MSI*) ;; *) no "no MSI-X vector for request queue $q"; exit 17 ;; esac
+	n=$(echo "$req" | awk -v c=$cpus '{ s = 0; for (i = 2; i <= c + 1; i++) s += $i; print s }')
+	[ "${n:-0}" -gt 0 ] || { no "no interrupts on request queue $q"; exit 17; }
+	q=$((q + 1))
+done
 [ "$(cat /sys/block/vdb/ro)" = 1 ] || { no "vdb is not read-only"; exit 18; }
 if dd if=/dev/zero of=/dev/vdb bs=4k count=1 oflag=direct 2>/dev/null; then
 	no "a write to the read-only disk succeeded"; exit 18
@@ -88,9 +102,10 @@ newdisks() {
 	md5=$(dd if=d.img bs=1M count=1 2>/dev/null | md5sum | cut -d' ' -f1)
 }
 
-guest() {	# vmm arguments for the disks
-	timeout 300 vmm --kernel /vmlinuz --initrd /inner.cpio --mem 256M --stats "$@" \
-		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5" \
+guest() {	# vmm arguments for the disks (CPUS: --cpus, default 1)
+	timeout 300 vmm --kernel /vmlinuz --initrd /inner.cpio --mem 256M --stats \
+		--cpus ${CPUS:-1} "$@" \
+		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5 vpt.cpus=${CPUS:-1}" \
 		>out 2>&1 </dev/null
 	rc=$?
 	grep -q VPT-PASS out || { fail "guest checks failed (vmm status $rc)"; return 1; }
@@ -134,10 +149,15 @@ if guest --disk path=d.img --disk path=ro.img,readonly --no-ioeventfd --no-irqfd
 		fail "stats: notify_exits=$ke irq_vmm=$vi"
 	fi
 fi
+case=smp
+newdisks
+if CPUS=2 guest --disk path=d.img,queues=2 --disk path=ro.img,readonly; then
+	echo "VPLAB-CASE $case PASS (2 vCPUs, a request queue each)"
+fi
 exit $fails
 EOF
 chmod 755 "$outer/lab-test"
 
 lab_run "$outer" "$tmp/lab.log"
-lab_report lab_linux_blk $? "$tmp/lab.log" "Linux's virtio drivers passed on all three back-end paths" \
+lab_report lab_linux_blk $? "$tmp/lab.log" "Linux's virtio drivers passed on all three back-end paths and with 2 vCPUs" \
 	'^VPLAB-CASE|^  \| (VPT|vmm)'

@@ -91,7 +91,7 @@ expect_err "--mem overflowing" "larger than" --kernel "$GUEST" --mem 99999999999
 expect_err "unknown option" "unknown option '--frobnicate'" --kernel "$GUEST" --frobnicate
 expect_err "missing option value" "'--mem' needs a value" --kernel "$GUEST" --mem
 expect_err "no kernel" "no guest image" --mem 64M
-expect_err "too many cpus" "supports 1 vCPU" --kernel "$GUEST" --cpus 4
+expect_err "too many cpus" "--cpus 9: need 1..8 vCPUs" --kernel "$GUEST" --cpus 9
 expect_err "cmdline too long" "at most 4095" --kernel "$GUEST" --cmdline "$(head -c 5000 /dev/zero | tr '\0' a)"
 
 # A bzImage header as Linux 6.1 builds it (setup 4 sectors, protocol 2.15,

@@ -109,9 +109,11 @@ int main(void)
 	bad(ARGS("--kernel", "k", "-z"), "unknown option '-z'");
 	bad(ARGS("--kernel"), "needs a value");
 	bad(ARGS("--kernel", "k", "--mem"), "'--mem' needs a value");
-	bad(ARGS("--kernel", "k", "--cpus", "2"), "supports 1");
+	bad(ARGS("--kernel", "k", "--cpus", "9"), "--cpus 9: need 1..8 vCPUs");
+	CHECK(parse(&o, err, ARGS("--kernel", "k", "--cpus", "8")) == VMM_OPTS_RUN && o.cpus == 8);
+	CHECK(parse(&o, err, ARGS("--kernel", "k", "--cpus", "2")) == VMM_OPTS_RUN && o.cpus == 2);
 	bad(ARGS("--kernel", "k", "--cpus", "x"), "not a number");
-	bad(ARGS("--kernel", "k", "--cpus", "0"), "supports 1");
+	bad(ARGS("--kernel", "k", "--cpus", "0"), "need 1..8");
 	bad(ARGS("--kernel", "k", "extra"), "unexpected argument 'extra'");
 	memset(longcmd, 'a', sizeof(longcmd) - 1);
 	longcmd[sizeof(longcmd) - 1] = 0;

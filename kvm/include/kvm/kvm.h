@@ -66,7 +66,8 @@ struct kvm_vm {
 	u64 ram_size;
 	unsigned int nr_ram;
 	struct kvm_ram_range ram_ranges[KVM_MAX_RAM_RANGES];
-	/* exit handlers */
+	/* exit handlers, called with io_lock held (vCPUs exit concurrently) */
+	pthread_mutex_t io_lock;
 	unsigned int nr_pio, nr_mmio;
 	struct kvm_io_handler pio[KVM_MAX_IO_HANDLERS];
 	struct kvm_io_handler mmio[KVM_MAX_IO_HANDLERS];
