@@ -21,7 +21,9 @@
 # image file afterwards (checked by the lab from the md5 the guest prints);
 # four concurrent O_DIRECT readers spread over the CPUs; as many CPUs online
 # and request queues as asked; a volatile write cache (FLUSH negotiated); each
-# request queue completes on its MSI-X vector; the read-only disk is read-only.
+# request queue completes on its MSI-X vector; the read-only disk is read-only;
+# after the driver is unbound and bound again (a device reset, the back-end
+# stopped and set up anew) the disk still reads what was written.
 # The lab checks vmm's exit status (the guest's, through vmm-exit) and, from
 # vmm --stats, that notifications and interrupts took the path each case asks
 # for.
@@ -80,6 +82,19 @@ done
 if dd if=/dev/zero of=/dev/vdb bs=4k count=1 oflag=direct 2>/dev/null; then
 	no "a write to the read-only disk succeeded"; exit 18
 fi
+# Unbind the driver (the device is reset, the back-end stops its queues) and
+# bind it again (everything negotiated anew): the disk reads as before.
+pci=$(basename "$(readlink -f /sys/block/vda/device/..)")
+echo "$pci" >/sys/bus/pci/drivers/virtio-pci/unbind || { no "unbind $pci failed"; exit 20; }
+[ ! -e /sys/block/vda ] || { no "vda still there after unbind"; exit 20; }
+echo "$pci" >/sys/bus/pci/drivers/virtio-pci/bind || { no "bind $pci failed"; exit 20; }
+i=0
+until [ -b /dev/vda ]; do
+	i=$((i + 1)); [ $i -lt 250 ] || { no "vda did not come back"; exit 20; }
+	usleep 20000
+done
+got=$(dd if=/dev/vda bs=1M skip=8 count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)
+[ "$got" = "$want" ] || { no "after a reset, read $got where $want was written"; exit 20; }
 echo "VPT-PASS"
 exit 0
 EOF

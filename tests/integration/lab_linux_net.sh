@@ -4,13 +4,15 @@
 #   vhost-user  vmm --vhost-user=SOCK,type=net to vhost-user-net --port tap:vp0
 #   vhost-net   vmm --net tap=vp1: the host kernel's vhost-net (the lab has
 #               /dev/vhost-net; this host does not)
+#   vhost-net-exits  the same with --no-ioeventfd --no-irqfd
 #
 # Debian's kernel boots in vmm inside the lab (see lab_lib.sh for why the
 # lab) with its own virtio_pci and virtio_net modules.  The lab gives the tap
 # 10.1N.0.1, the guest's eth0 is 10.1N.0.2.  Checks, in the guest: ARP and
 # ping, ping with 1400-byte payloads, 2 MiB over TCP to the lab and 1 MiB from
 # it (GSO-sized packets; each compared by md5 at both ends), both queues'
-# MSI-X vectors took interrupts; in the lab: vmm's status (the guest's), the
+# MSI-X vectors took interrupts, and after the driver is unbound and bound
+# again (a device reset) ping works again; in the lab: vmm's status, the
 # bytes received, vmm's counters (no notification exits, no interrupt
 # injected by vmm) and, for vhost-user-net, its own packet counters.
 set -u
@@ -62,6 +64,21 @@ for q in input output; do
 	l=$(grep "virtio0-$q.0" /proc/interrupts)
 	echo "VPT-IRQ $l"
 	case $l in *PCI-MSI*) ;; *) no "no MSI-X vector for $q"; exit 24 ;; esac
+done
+# Unbind the driver (device reset, the back-end stops both queues) and bind it
+# again (everything negotiated anew): the link works as before.
+pci=$(basename "$(readlink -f /sys/class/net/eth0/device/..)")
+echo "$pci" >/sys/bus/pci/drivers/virtio-pci/unbind || { no "unbind $pci failed"; exit 25; }
+echo "$pci" >/sys/bus/pci/drivers/virtio-pci/bind || { no "bind $pci failed"; exit 25; }
+i=0
+until [ -e /sys/class/net/eth0 ]; do
+	i=$((i + 1)); [ $i -lt 250 ] || { no "eth0 did not come back"; exit 25; }
+	usleep 20000
+done
+ip link set eth0 up && ip addr add $net.2/24 dev eth0 || { no "eth0 after rebind"; exit 25; }
+i=0
+until ping -c 1 -W 2 $net.1 >/tmp/ping 2>&1; do
+	i=$((i + 1)); [ $i -lt 15 ] || { no "no ping after a reset: $(cat /tmp/ping)"; exit 25; }
 done
 echo "VPT-PASS"
 exit 0
@@ -120,8 +137,15 @@ guest() {
 	sent=$(sed -n 's/.*VPT-SENT \([0-9a-f]*\).*/\1/p' out)
 	got=$(md5sum <rx | cut -d' ' -f1)
 	[ -n "$sent" ] && [ "$got" = "$sent" ] || { no "the lab received $got, the guest sent '$sent'"; return 1; }
+	# ioeventfd and irqfd: no notification exits, no interrupt injected by
+	# vmm; with EXITS=1 (--no-ioeventfd --no-irqfd) both must be there.
 	ke=$(stat_of notify_exits); vi=$(stat_of irq_vmm)
-	[ "$ke" = 0 ] && [ "$vi" = 0 ] || { no "vmm stats: notify_exits=$ke irq_vmm=$vi"; return 1; }
+	if [ -n "${EXITS:-}" ]; then
+		[ "${ke:-0}" -gt 0 ] && [ "${vi:-0}" -gt 0 ]
+	else
+		[ "$ke" = 0 ] && [ "$vi" = 0 ]
+	fi || { no "vmm stats: notify_exits=$ke irq_vmm=$vi"; return 1; }
+	echo "VPLAB-STATS $case: notify exits $ke, vmm-injected irqs $vi"
 	grep VPT-IRQ out
 	return 0
 }
@@ -151,6 +175,10 @@ case=vhost-net
 if guest vp1 10.12.0 --net tap=vp1,mac=52:54:00:12:34:56; then
 	grep -q '"backend":"vhost-net"' out && echo "VPLAB-CASE $case PASS" ||
 		no "vmm's stats do not name vhost-net"
+fi
+case=vhost-net-exits
+if EXITS=1 guest vp2 10.13.0 --net tap=vp2 --no-ioeventfd --no-irqfd; then
+	echo "VPLAB-CASE $case PASS"
 fi
 exit $fails
 EOF
