@@ -11,6 +11,7 @@ vmmcore-objs += vmm/testdev.o
 vmmcore-objs += vmm/evloop.o
 vmmcore-objs += vmm/pci.o
 vmmcore-objs += vmm/virtio_pci.o
+vmmcore-objs += vmm/net_ctrl.o
 vmmcore-objs += vmm/devices.o
 vmmcore-objs += vmm/disk_inproc.o
 

@@ -73,7 +73,7 @@ int vmm_devices_create(struct vmm_devices *ds, struct vmm_virtio_host *host,
 		nq = dev->be->nr_queues ? dev->be->nr_queues : 1;
 		if (nq > VPCI_MAX_QUEUES)
 			nq = VPCI_MAX_QUEUES;
-		/* One RX/TX pair: vmm runs no control queue, so no MQ (virtio_pci.c). */
+		/* A net device's queues follow its features and config (virtio_pci.c). */
 		if (is_net)
 			nq = 2;
 		ret = vmm_virtio_pci_create(&dev->vdev, host, dev->name,

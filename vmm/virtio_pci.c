@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -247,15 +248,105 @@ static void queue_stop(struct vmm_virtio_dev *d, unsigned int qi)
 	q->started = false;
 	queue_bind_ioeventfd(d, qi);
 	queue_route(d, q);
-	if (!d->be_dead)
+	if (q->local) {
+		vmm_ev_del(d->host->ev, &q->kick_watch);
+		vq_stop(&q->vq);
+		q->local = false;
+	} else if (!d->be_dead) {
 		d->be->ops->get_vring_base(d->be, qi, &base);
+	}
+}
+
+/* I/O thread: the driver kicked a queue vmm serves itself. */
+static void local_kick_ready(void *opaque, int fd, unsigned int events)
+{
+	struct vpci_queue *q = opaque;
+	struct vmm_virtio_dev *d = q->dev;
+	u64 cnt;
+
+	(void)events;
+	if (read(fd, &cnt, sizeof(cnt)) < 0)
+		(void)cnt;	/* spurious wake-up: nothing to drain */
+	pthread_mutex_lock(&d->lock);
+	if (q->local && q->started && !(d->status & VIRTIO_CONFIG_S_NEEDS_RESET) &&
+	    d->type == VIRTIO_ID_NET)
+		vmm_net_ctrl(d, q);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void vmm_virtio_pci_local_notify(struct vmm_virtio_dev *d, struct vpci_queue *q)
+{
+	u64 one = 1;
+
+	(void)d;
+	/* the call fd is the queue's irqfd, or watched by the I/O thread */
+	if (vq_should_notify(&q->vq) && write(q->call_fd, &one, sizeof(one)) < 0)
+		(void)one;
+}
+
+/* Hand queue @qi to vmm itself (vmm_net_ctrl) instead of the back-end. */
+static int local_start(struct vmm_virtio_dev *d, unsigned int qi)
+{
+	struct vpci_queue *q = &d->q[qi];
+	int ret;
+
+	vq_init(&q->vq, &d->mem);
+	ret = vq_set_num(&q->vq, q->size);
+	if (!ret)
+		ret = vq_set_features(&q->vq, d->drv_features);
+	if (!ret)
+		ret = vq_set_addr(&q->vq, q->desc, q->avail, q->used);
+	if (!ret)
+		ret = vq_start(&q->vq);
+	if (!ret) {
+		q->kick_watch = (struct vmm_ev_watch){ .fd = q->kick_fd, .fn = local_kick_ready,
+						       .opaque = q };
+		ret = vmm_ev_add(d->host->ev, &q->kick_watch, EPOLLIN);
+	}
+	if (ret) {
+		vmm_virtio_pci_fail(d, "cannot set up the control queue");
+		return ret;
+	}
+	q->local = true;
+	return 0;
+}
+
+/* Which queue vmm serves itself: a net device's control queue, or none (-1). */
+static int local_queue(const struct vmm_virtio_dev *d)
+{
+	if (d->type != VIRTIO_ID_NET || !(d->drv_features & (1ULL << VIRTIO_NET_F_CTRL_VQ)))
+		return -1;
+	return (d->drv_features & (1ULL << VIRTIO_NET_F_MQ)) ? 2 * d->net_max_pairs : 2;
+}
+
+int vmm_virtio_pci_set_active(struct vmm_virtio_dev *d, unsigned int n)
+{
+	const struct vhost_ops *ops = d->be->ops;
+	int ret;
+
+	if (!ops->set_vring_enable)
+		return 0;
+	for (unsigned int i = 0; i < d->nr_queues; i++) {
+		struct vpci_queue *q = &d->q[i];
+
+		if (!q->started || q->local)
+			continue;
+		ret = ops->set_vring_enable(d->be, i, i < n);
+		if (ret) {
+			be_failed(d, "SET_VRING_ENABLE", ret);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 static int dev_start(struct vmm_virtio_dev *d)
 {
 	const struct vhost_ops *ops = d->be->ops;
 	struct vq_mem mem;
-	int ret;
+	int ret, ctrl = local_queue(d);
+	/* With MQ only the first pair runs until the driver asks for more. */
+	unsigned int active = d->nr_queues;
 
 	if (d->be_dead)
 		return -ENOTCONN;
@@ -265,6 +356,11 @@ static int dev_start(struct vmm_virtio_dev *d)
 		return ret;
 	}
 	kvm_vm_mem_table(d->host->vm, &mem);
+	d->mem = mem;
+	if (d->type == VIRTIO_ID_NET && (d->drv_features & (1ULL << VIRTIO_NET_F_MQ))) {
+		d->net_pairs = 1;
+		active = 2;
+	}
 	ret = ops->set_mem_table(d->be, &mem);
 	if (ret) {
 		be_failed(d, "SET_MEM_TABLE", ret);
@@ -277,6 +373,14 @@ static int dev_start(struct vmm_virtio_dev *d)
 
 		if (!q->enabled)
 			continue;
+		if ((int)i == ctrl) {
+			if (local_start(d, i))
+				return -EIO;
+			q->started = true;
+			queue_bind_ioeventfd(d, i);
+			queue_route(d, q);
+			continue;
+		}
 		ret = ops->set_vring_num(d->be, i, q->size);
 		if (!ret && (what = "SET_VRING_ADDR"))
 			ret = ops->set_vring_addr(d->be, i, &a);
@@ -287,7 +391,7 @@ static int dev_start(struct vmm_virtio_dev *d)
 		if (!ret && (what = "SET_VRING_KICK"))
 			ret = ops->set_vring_kick(d->be, i, q->kick_fd);
 		if (!ret && ops->set_vring_enable && (what = "SET_VRING_ENABLE"))
-			ret = ops->set_vring_enable(d->be, i, true);
+			ret = ops->set_vring_enable(d->be, i, i < active);
 		if (ret) {
 			be_failed(d, what, ret);
 			return ret;
@@ -724,8 +828,48 @@ int vmm_virtio_pci_create(struct vmm_virtio_dev *d, struct vmm_virtio_host *host
 	d->type = type;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	pthread_mutex_init(&d->lock, NULL);
-	if (!nr_queues || nr_queues > VPCI_MAX_QUEUES || !queue_size ||
-	    (queue_size & (queue_size - 1)) || queue_size > 32768)
+	for (unsigned int i = 0; i < VPCI_MAX_QUEUES; i++)
+		d->q[i].kick_fd = d->q[i].call_fd = -1;
+	if (!queue_size || (queue_size & (queue_size - 1)) || queue_size > 32768)
+		return -EINVAL;
+
+	ret = be->ops->get_features(be, &features);
+	if (ret)
+		return ret;
+	d->config_len = type == VIRTIO_ID_BLOCK ? 60 : type == VIRTIO_ID_NET ? 24 : 0;
+	if (d->config_len && be->ops->get_config) {
+		ret = be->ops->get_config(be, 0, d->config, d->config_len);
+		if (ret)
+			return ret;
+	}
+	if (type == VIRTIO_ID_NET) {
+		/*
+		 * The control queue is vmm's to serve (in vhost-user it is the
+		 * front-end's), and vmm does the one command MQ needs (vmm/net_ctrl.c):
+		 * CTRL_VQ and MQ are offered together, as the back-end does, or not
+		 * at all.  The other control features stay off.  Queues: a pair per
+		 * max_virtqueue_pairs, then the control queue.
+		 */
+		const u64 ctrl = (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ);
+		u16 pairs = (u16)(d->config[8] | d->config[9] << 8);
+
+		features &= ~((1ULL << VIRTIO_NET_F_CTRL_RX) | (1ULL << VIRTIO_NET_F_CTRL_VLAN) |
+			      (1ULL << VIRTIO_NET_F_CTRL_RX_EXTRA) |
+			      (1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE) |
+			      (1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR));
+		if ((features & ctrl) != ctrl || pairs < 1 || 2U * pairs + 1 > VPCI_MAX_QUEUES)
+			features &= ~ctrl;
+		d->net_max_pairs = (features & ctrl) ? pairs : 1;
+		nr_queues = 2U * d->net_max_pairs + ((features & ctrl) ? 1 : 0);
+		if (features & ctrl) {
+			d->req = malloc(sizeof(*d->req));
+			if (!d->req)
+				return -ENOMEM;
+		}
+	}
+	d->dev_features = (features & (DEVICE_FEATURES_MASK | TRANSPORT_FEATURES)) |
+			  (1ULL << VIRTIO_F_VERSION_1);
+	if (!nr_queues || nr_queues > VPCI_MAX_QUEUES)
 		return -EINVAL;
 	d->nr_queues = nr_queues;
 	d->nr_vectors = nr_queues + 1;
@@ -747,25 +891,6 @@ int vmm_virtio_pci_create(struct vmm_virtio_dev *d, struct vmm_virtio_host *host
 			return -errno;
 		q->call_watch = (struct vmm_ev_watch){ .fd = q->call_fd, .fn = call_ready,
 						       .opaque = q };
-	}
-
-	ret = be->ops->get_features(be, &features);
-	if (ret)
-		return ret;
-	/*
-	 * A net device's control queue would be vmm's to serve (it is, in
-	 * vhost-user, the front-end's), and vmm has none yet: no CTRL_VQ, and
-	 * so no MQ (drivers refuse MQ without it).  One RX/TX pair.
-	 */
-	if (type == VIRTIO_ID_NET)
-		features &= ~((1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ));
-	d->dev_features = (features & (DEVICE_FEATURES_MASK | TRANSPORT_FEATURES)) |
-			  (1ULL << VIRTIO_F_VERSION_1);
-	d->config_len = type == VIRTIO_ID_BLOCK ? 60 : type == VIRTIO_ID_NET ? 24 : 0;
-	if (d->config_len && be->ops->get_config) {
-		ret = be->ops->get_config(be, 0, d->config, d->config_len);
-		if (ret)
-			return ret;
 	}
 
 	vmm_pci_dev_init(&d->pci, &vpci_ops, 0x1af4, 0x1040 + type, class_code, 1,
@@ -821,10 +946,14 @@ void vmm_virtio_pci_destroy(struct vmm_virtio_dev *d)
 			kvm_irqfd_del(d->host->vm, q->irqfd_gsi, q->call_fd);
 		if (q->watched)
 			vmm_ev_del(d->host->ev, &q->call_watch);
+		if (q->local)
+			vmm_ev_del(d->host->ev, &q->kick_watch);
 		if (q->kick_fd >= 0)
 			close(q->kick_fd);
 		if (q->call_fd >= 0)
 			close(q->call_fd);
 	}
+	free(d->req);
+	d->req = NULL;
 	pthread_mutex_unlock(&d->lock);
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <virtio/types.h>
 #include <virtio/vhost_ops.h>
+#include <virtio/vq.h>
 
 #include "evloop.h"
 #include "pci.h"
@@ -46,8 +47,19 @@ struct vpci_queue {
 	int irqfd_gsi;		/* -1 when call_fd is not an irqfd */
 	bool watched;		/* call_fd in vmm's I/O thread */
 	struct vmm_ev_watch call_watch;
+	/* A queue vmm serves itself (a net control queue), not the back-end. */
+	bool local;
+	struct vq vq;		/* its device side */
+	struct vmm_ev_watch kick_watch;
 	void *dev;
 };
+
+struct vmm_virtio_dev;
+/*
+ * Serve a local queue: pop, handle, push, then vmm_virtio_pci_local_notify().
+ * Called on vmm's I/O thread with the device lock held.
+ */
+typedef void (*vpci_local_fn)(struct vmm_virtio_dev *d, struct vpci_queue *q);
 
 struct vpci_msix_entry {
 	u32 addr_lo, addr_hi, data, ctrl;
@@ -90,6 +102,12 @@ struct vmm_virtio_dev {
 
 	struct vmm_ev_watch be_watch;
 	struct vmm_virtio_stats stats;
+
+	/* virtio-net: MQ and the control queue vmm serves (vmm/net_ctrl.c) */
+	u16 net_max_pairs;	/* pairs the back-end offers (config max_virtqueue_pairs) */
+	u16 net_pairs;		/* pairs the driver has asked for */
+	struct vq_mem mem;	/* guest RAM, for local queues */
+	struct vq_req *req;	/* scratch for local queues */
 };
 
 /*
@@ -104,5 +122,18 @@ void vmm_virtio_pci_destroy(struct vmm_virtio_dev *d);
 
 /* Mark the device broken (NEEDS_RESET + config interrupt), logging @why once. */
 void vmm_virtio_pci_fail(struct vmm_virtio_dev *d, const char *why);
+
+/* Interrupt for a local queue if its ring wants one.  Device lock held. */
+void vmm_virtio_pci_local_notify(struct vmm_virtio_dev *d, struct vpci_queue *q);
+
+/*
+ * Tell the back-end which queues carry traffic: the first @n (a net device's
+ * active pairs times two); the rest are disabled.  Device lock held.  0 or
+ * the back-end's error (the device is then marked broken).
+ */
+int vmm_virtio_pci_set_active(struct vmm_virtio_dev *d, unsigned int n);
+
+/* virtio-net control queue commands (vmm/net_ctrl.c). */
+void vmm_net_ctrl(struct vmm_virtio_dev *d, struct vpci_queue *q);
 
 #endif

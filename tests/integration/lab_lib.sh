@@ -32,7 +32,9 @@
 #                                 its status
 #   lab_host DIR GUEST PROGRAM... the lab's tree: /vmlinuz and /inner.cpio
 #                                 (GUEST packed) for vmm --kernel/--initrd,
-#                                 and the PROGRAMs; the caller adds /lab-test
+#                                 the PROGRAMs, and /lib/vplab.sh for
+#                                 /lab-test (the caller's) to source:
+#                                 wait_for SECS CMD... and boot_vmm OUT ARGS...
 #   lab_report NAME ST LOG MSG PATTERN  print the LOG lines matching PATTERN
 #                                 and MSG on success, else why and the
 #                                 console's tail; exits 0 or 1
@@ -170,7 +172,7 @@ lab_guest() {
 	lab_root "$d"
 	lab_modules "$d" "$@" || return 1
 	cp "$BUILD/vmm-exit" "$d/bin/vmm-exit"
-	lab_init_script '/guest-test; vmm-exit $?' >"$d/init"
+	lab_init_script 'echo VPLAB-GUEST-INIT; /guest-test; vmm-exit $?' >"$d/init"
 	chmod 755 "$d/init"
 }
 
@@ -183,6 +185,38 @@ lab_host() {
 	for f in "$@"; do
 		lab_bin "$d" "$BUILD/$f" || return 1
 	done
+	cat >"$d/lib/vplab.sh" <<'EOF'
+# Sourced by /lab-test in the lab.
+# wait_for SECONDS COMMAND...: poll (every 0.1 s) until the command succeeds.
+wait_for() {
+	t=$(($1 * 10)); shift
+	until "$@"; do t=$((t - 1)); [ $t -gt 0 ] || return 1; usleep 100000; done
+}
+
+# boot_vmm OUT VMM-ARGS...: start vmm in the background, its output in OUT,
+# its PID in $vmm, and wait until the guest's /init runs (0).  Nested SVM
+# under TCG now and then hangs or triple-faults a guest kernel's early boot
+# (about one boot in twenty, before any virtio device is touched): if /init
+# has not started after 60 s (it takes 5-15) or vmm ended first, say so and
+# boot again, once.
+# 1 if the second boot fails the same way (then vmm is gone).
+boot_vmm() {
+	bv_out=$1; shift
+	for bv_try in 1 2; do
+		: >"$bv_out"
+		vmm "$@" >"$bv_out" 2>&1 </dev/null &
+		vmm=$!
+		wait_for 60 bv_started
+		grep -q VPLAB-GUEST-INIT "$bv_out" && return 0
+		kill -9 $vmm 2>/dev/null
+		wait $vmm 2>/dev/null
+		echo "VPLAB-NOTE: boot $bv_try: the guest kernel did not reach /init:"
+		tail -n 3 "$bv_out" | sed 's/^/VPLAB-NOTE:   /'
+	done
+	return 1
+}
+bv_started() { grep -q VPLAB-GUEST-INIT "$bv_out" || ! kill -0 $vmm 2>/dev/null; }
+EOF
 }
 
 lab_report() {	# NAME STATUS LOG SUCCESS-MESSAGE PATTERN

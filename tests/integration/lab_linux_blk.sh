@@ -105,6 +105,7 @@ outer=$tmp/outer
 lab_host "$outer" "$inner" vmm vhost-user-blk || exit 1
 cat >"$outer/lab-test" <<'EOF'
 #!/bin/sh
+. /lib/vplab.sh
 fails=0
 cd /tmp
 fail() { echo "VPLAB-CASE $case FAIL: $*"; sed 's/^/  | /' out; fails=$((fails + 1)); }
@@ -118,10 +119,12 @@ newdisks() {
 }
 
 guest() {	# vmm arguments for the disks (CPUS: --cpus, default 1)
-	timeout 300 vmm --kernel /vmlinuz --initrd /inner.cpio --mem 256M --stats \
+	boot_vmm out --kernel /vmlinuz --initrd /inner.cpio --mem 256M --stats \
 		--cpus ${CPUS:-1} "$@" \
-		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5 vpt.cpus=${CPUS:-1}" \
-		>out 2>&1 </dev/null
+		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5 vpt.cpus=${CPUS:-1}" ||
+		{ fail "the guest kernel did not reach /init, twice"; return 1; }
+	wait_for 300 eval '! kill -0 $vmm 2>/dev/null' || kill -9 $vmm
+	wait $vmm
 	rc=$?
 	grep -q VPT-PASS out || { fail "guest checks failed (vmm status $rc)"; return 1; }
 	[ $rc = 0 ] || { fail "vmm exited $rc"; return 1; }

@@ -5,6 +5,9 @@
 #   vhost-net   vmm --net tap=vp1: the host kernel's vhost-net (the lab has
 #               /dev/vhost-net; this host does not)
 #   vhost-net-exits  the same with --no-ioeventfd --no-irqfd
+#   vhost-user-mq    2 vCPUs, vhost-user-net --queues 2: the driver turns the
+#               second pair on through vmm's control queue (MQ VQ_PAIRS_SET)
+#               and sends on both
 #
 # Debian's kernel boots in vmm inside the lab (see lab_lib.sh for why the
 # lab) with its own virtio_pci and virtio_net modules.  The lab gives the tap
@@ -41,6 +44,16 @@ until ping -c 1 -W 2 $net.1 >/tmp/ping 2>&1; do
 	i=$((i + 1)); [ $i -lt 30 ] || { no "ping: $(cat /tmp/ping)"; exit 20; }
 done
 ping -c 2 -W 10 -s 1400 $net.1 >/tmp/ping 2>&1 || { no "ping -s 1400: $(cat /tmp/ping)"; exit 21; }
+# Queue pairs in use (the driver asked for them on the control queue), and
+# a ping from each CPU, which sends on that CPU's queue.
+pairs=$(arg pairs)
+n=$(ls -d /sys/class/net/eth0/queues/tx-* | wc -l)
+[ "$n" = "$pairs" ] || { no "eth0 runs $n TX queues, wanted $pairs"; exit 26; }
+c=0
+while [ $c -lt "$(nproc)" ]; do
+	taskset -c $c ping -c 2 -W 5 $net.1 >/tmp/ping 2>&1 || { no "ping from CPU $c: $(cat /tmp/ping)"; exit 26; }
+	c=$((c + 1))
+done
 dd if=/dev/urandom of=/tmp/blob bs=64k count=32 2>/dev/null
 echo "VPT-SENT $(md5sum </tmp/blob | cut -d' ' -f1)"
 timeout 60 nc $net.1 5001 </tmp/blob || { no "TCP send failed"; exit 22; }
@@ -89,14 +102,10 @@ outer=$tmp/outer
 lab_host "$outer" "$inner" vmm vhost-user-net || exit 1
 cat >"$outer/lab-test" <<'EOF'
 #!/bin/sh
+. /lib/vplab.sh
 cd /tmp
 fails=0
 vun=
-# wait_for SECONDS COMMAND...: poll (every 0.1 s) until the command succeeds
-wait_for() {
-	t=$(($1 * 10)); shift
-	until "$@"; do t=$((t - 1)); [ $t -gt 0 ] || return 1; usleep 100000; done
-}
 stat_of() { grep -o "\"$1\":[0-9]*" out | head -n 1 | cut -d: -f2; }
 no() {
 	echo "VPLAB-CASE $case FAIL: $*"; echo "--- vmm:"; cat out
@@ -117,13 +126,18 @@ guest() {
 	md5=$(md5sum <blob | cut -d' ' -f1)
 	mkfifo hold	# the listener's stdin, never at EOF (see the guest's side)
 	timeout 200 nc -l -p 5001 >rx <>hold &
-	timeout 250 vmm --kernel /vmlinuz --initrd /inner.cpio --mem 256M --stats "$@" \
-		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.md5=$md5 vpt.net=$net" \
-		>out 2>&1 </dev/null &
-	vmm=$!
-	alive() { test -e /sys/class/net/$tap || ! kill -0 $vmm 2>/dev/null; }
-	wait_for 30 alive && test -e /sys/class/net/$tap &&
-		ip addr add $net.1/24 dev $tap && ip link set $tap up ||
+	lis=$!
+	if ! boot_vmm out --kernel /vmlinuz --initrd /inner.cpio --mem 256M --stats \
+		--cpus ${CPUS:-1} "$@" \
+		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.md5=$md5 vpt.net=$net vpt.pairs=${PAIRS:-1}"; then
+		kill $lis 2>/dev/null
+		wait $lis 2>/dev/null
+		no "the guest kernel did not reach /init, twice"
+		return 1
+	fi
+	# The tap exists (vmm or the back-end made it); the guest pings until
+	# this end answers.
+	test -e /sys/class/net/$tap && ip addr add $net.1/24 dev $tap && ip link set $tap up ||
 		echo "VPLAB-NOTE: could not configure $tap"
 	# The guest says when it listens; stop waiting if vmm ends first.
 	listening() { grep -q VPT-LISTENING out || ! kill -0 $vmm 2>/dev/null; }
@@ -132,6 +146,10 @@ guest() {
 	fi
 	wait $vmm
 	rc=$?
+	# The listener is done once the guest's data is in; if the guest never
+	# sent, stop it here so the next case can listen on the port.
+	kill $lis 2>/dev/null
+	wait $lis 2>/dev/null
 	grep -q VPT-PASS out || { no "guest checks failed (vmm status $rc)"; return 1; }
 	[ $rc = 0 ] || { no "vmm exited $rc"; return 1; }
 	sent=$(sed -n 's/.*VPT-SENT \([0-9a-f]*\).*/\1/p' out)
@@ -167,6 +185,29 @@ elif guest vp0 10.11.0 --vhost-user=/tmp/vun.sock,type=net; then
 		echo "VPLAB-CASE $case PASS (vhost-user-net rx $rx, tx $tx packets)"
 	else
 		no "vhost-user-net counted rx=$rx tx=$tx"
+	fi
+fi
+[ -n "$vun" ] && kill -TERM $vun && wait $vun
+
+case=vhost-user-mq
+vhost-user-net --socket /tmp/vunq.sock --port tap:vp3 --queues 2 --no-huge >vun.log 2>&1 &
+vun=$!
+if ! wait_for 30 test -S /tmp/vunq.sock; then
+	no "vhost-user-net did not listen"
+elif CPUS=2 PAIRS=2 guest vp3 10.14.0 --vhost-user=/tmp/vunq.sock,type=net; then
+	kill -TERM $vun
+	wait $vun
+	vun=
+	grep '^{"device"' vun.log
+	# Each pair's counters: the guest sent on both, so both took packets.
+	tx0=$(grep -o '"queue":0,"rx_packets":[0-9]*,"rx_bytes":[0-9]*,"tx_packets":[0-9]*' vun.log |
+		head -n 1 | sed 's/.*://')
+	tx1=$(grep -o '"queue":1,"rx_packets":[0-9]*,"rx_bytes":[0-9]*,"tx_packets":[0-9]*' vun.log |
+		head -n 1 | sed 's/.*://')
+	if [ "${tx0:-0}" -gt 0 ] && [ "${tx1:-0}" -gt 0 ]; then
+		echo "VPLAB-CASE $case PASS (2 vCPUs, 2 pairs; guest TX on pair 0: $tx0, pair 1: $tx1)"
+	else
+		no "guest TX per pair: $tx0, $tx1"
 	fi
 fi
 [ -n "$vun" ] && kill -TERM $vun && wait $vun
