@@ -33,3 +33,5 @@ FUZZERS += linux_boot
 linux_boot-fuzz-srcs := tests/fuzz/linux_boot.c vmm/linux.c vmm/elf.c
 TESTS += vmm_mptable
 vmm_mptable-libs := vmmcore
+TESTS += vmm_net_ctrl
+vmm_net_ctrl-libs := vmmcore kvm virtio
