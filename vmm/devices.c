@@ -36,7 +36,8 @@ static int create_vhost_user(struct vmm_device *dev, char *err, size_t errlen)
 
 static int create_vhost_net(struct vmm_device *dev, char *err, size_t errlen)
 {
-	struct vhk_net_conf c = { .tap = dev->opts->path, .has_mac = dev->opts->has_mac };
+	struct vhk_net_conf c = { .tap = dev->opts->path, .has_mac = dev->opts->has_mac,
+				  .pairs = dev->opts->queues };
 	char why[256];
 	int ret;
 

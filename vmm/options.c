@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vhost-kernel/net.h>
 #include <vhost-user/blk.h>
 #include <vhost-user/blk_server.h>
 #include <vmm/guest_abi.h>
@@ -24,7 +25,8 @@ static const char usage[] =
 "           [--disk path=FILE[,engine=E][,cache=C][,readonly][,queues=N][,queue-size=N]\n"
 "                   [,poll-us=N]]...\n"
 "           [--vhost-user=SOCK[,type=blk|net][,queue-size=N]]...\n"
-"           [--net tap=NAME[,mac=MAC][,queue-size=N]]... [--no-ioeventfd] [--no-irqfd]\n"
+"           [--net tap=NAME[,queues=N][,mac=MAC][,queue-size=N]]...\n"
+"           [--no-ioeventfd] [--no-irqfd]\n"
 "\n"
 "Run an x86-64 guest on /dev/kvm: a bare ELF image or a Linux kernel.\n"
 "\n"
@@ -58,6 +60,8 @@ static const char usage[] =
 "      --net SPEC       a virtio-net NIC whose queues the host kernel's\n"
 "                       vhost-net serves, packets to and from a tap:\n"
 "                       tap=NAME (required; created if missing, brought up),\n"
+"                       queues=N queue pairs, 1..8 (1; a vhost-net device\n"
+"                       and a tap queue each, MQ for the guest),\n"
 "                       mac=MAC (52:54:00:xx:xx:xx made up), queue-size=N\n"
 "                       (256).  Needs /dev/vhost-net (modprobe vhost_net)\n"
 "      --no-ioeventfd   queue notifications exit to vmm (the old emulated path)\n"
@@ -243,6 +247,12 @@ int vmm_dev_opts_parse(enum vmm_dev_kind kind, const char *arg, struct vmm_dev_o
 		} else if (KEY("queues") && kind == VMM_DEV_DISK && v) {
 			if (parse_uint(v, vlen, 1, 64, &d->queues)) {
 				snprintf(err, errlen, "%s: queues=%.*s: need 1..64", opt, (int)vlen, v);
+				return -EINVAL;
+			}
+		} else if (KEY("queues") && kind == VMM_DEV_NET_TAP && v) {
+			if (parse_uint(v, vlen, 1, VHK_NET_MAX_PAIRS, &d->queues)) {
+				snprintf(err, errlen, "%s: queues=%.*s: need 1..%d queue pairs", opt,
+					 (int)vlen, v, VHK_NET_MAX_PAIRS);
 				return -EINVAL;
 			}
 		} else if (KEY("poll-us") && kind == VMM_DEV_DISK && v) {

@@ -44,7 +44,8 @@ int main(void)
 		    F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC) |
 		    F(VIRTIO_F_ANY_LAYOUT) | F(VHOST_F_LOG_ALL) | F(VHOST_NET_F_VIRTIO_NET_HDR) |
 		    F(VIRTIO_F_ACCESS_PLATFORM);
-	u64 o = vhk_net_offer(vhost, false), ot = vhk_net_offer(vhost, true);
+	u64 o = vhk_net_offer(vhost, false, 1), ot = vhk_net_offer(vhost, true, 1);
+	u64 om = vhk_net_offer(vhost, true, 2);
 
 	CHECK(o & F(VIRTIO_F_VERSION_1) && o & F(VIRTIO_NET_F_MRG_RXBUF) &&
 	      o & F(VIRTIO_RING_F_EVENT_IDX) && o & F(VIRTIO_RING_F_INDIRECT_DESC));
@@ -52,23 +53,30 @@ int main(void)
 	/* vhost's own bits and an IOMMU the VMM does not have are never offered */
 	CHECK(!(o & (F(VHOST_F_LOG_ALL) | F(VHOST_NET_F_VIRTIO_NET_HDR) |
 		     F(VIRTIO_F_ACCESS_PLATFORM) | F(VIRTIO_F_ANY_LAYOUT))));
-	/* no control queue: no MQ, no CTRL_VQ, whatever vhost says */
+	/* one pair: no MQ, no CTRL_VQ; more: both (the VMM serves the control queue) */
 	CHECK(!(ot & (F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_CTRL_VQ))));
+	CHECK((om & (F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_CTRL_VQ))) ==
+	      (F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_CTRL_VQ)));
+	CHECK((om & ~(F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_CTRL_VQ))) == ot);
 	CHECK(!(o & (F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) |
 		     F(VIRTIO_NET_F_GUEST_TSO4))));
 	CHECK(ot & F(VIRTIO_NET_F_CSUM) && ot & F(VIRTIO_NET_F_GUEST_CSUM) &&
 	      ot & F(VIRTIO_NET_F_HOST_TSO4) && ot & F(VIRTIO_NET_F_GUEST_TSO6));
 	/* a vhost without MRG_RXBUF: not offered */
-	CHECK(!(vhk_net_offer(vhost & ~F(VIRTIO_NET_F_MRG_RXBUF), true) &
+	CHECK(!(vhk_net_offer(vhost & ~F(VIRTIO_NET_F_MRG_RXBUF), true, 1) &
 		F(VIRTIO_NET_F_MRG_RXBUF)));
 
 	expect_fail(&(struct vhk_net_conf){ .tap = "" }, -EINVAL, "interface name empty");
 	expect_fail(&(struct vhk_net_conf){ .tap = "a-very-long-tap-name" }, -EINVAL,
 		    "longer than 15");
+	expect_fail(&(struct vhk_net_conf){ .tap = "vp0", .pairs = 9 }, -EINVAL, "at most 8 pairs");
 	expect_fail(&(struct vhk_net_conf){ .tap = "vp0", .vhost_path = "/nonexistent/vhost-net" },
 		    -ENOENT, "modprobe vhost_net");
 	/* an fd that is not vhost: the first ioctl fails and says which */
 	expect_fail(&(struct vhk_net_conf){ .tap = "vp0", .vhost_path = "/dev/null" },
+		    -ENOTTY, "/dev/null: VHOST_SET_OWNER");
+	/* the second pair's device fails the same way: the first is closed again */
+	expect_fail(&(struct vhk_net_conf){ .tap = "vp0", .vhost_path = "/dev/null", .pairs = 2 },
 		    -ENOTTY, "/dev/null: VHOST_SET_OWNER");
 
 	if (failures) {

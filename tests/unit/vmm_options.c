@@ -155,6 +155,18 @@ int main(void)
 	CHECK(parse(&o, err, ARGS("-k", "k", "--vhost-user=/s,type=net", "--vhost-user=/t")) ==
 	      VMM_OPTS_RUN);
 	CHECK(o.nr_devs == 2 && !strcmp(o.devs[0].type, "net") && !strcmp(o.devs[1].type, "blk"));
+	CHECK(parse(&o, err, ARGS("-k", "k", "--net", "tap=vp0,queues=4,mac=52:54:00:AB:cd:01,queue-size=512")) ==
+	      VMM_OPTS_RUN);
+	CHECK(o.nr_devs == 1 && o.devs[0].kind == VMM_DEV_NET_TAP && !strcmp(o.devs[0].path, "vp0") &&
+	      o.devs[0].queues == 4 && o.devs[0].has_mac && o.devs[0].mac[3] == 0xab &&
+	      o.devs[0].mac[5] == 1 && o.devs[0].queue_size == 512 && !strcmp(o.devs[0].type, "net"));
+	bad(ARGS("-k", "k", "--net", "queues=2"), "--net: tap=NAME is required");
+	bad(ARGS("-k", "k", "--net", "tap=vp0,queues=9"), "queues=9: need 1..8 queue pairs");
+	bad(ARGS("-k", "k", "--net", "tap=vp0,queues=0"), "queues=0");
+	bad(ARGS("-k", "k", "--net", "tap=a-very-long-tap-name"), "an interface name of 1..15 bytes");
+	bad(ARGS("-k", "k", "--net", "tap=vp0,mac=52:54:00:12:34"), "mac=52:54:00:12:34: need six hex bytes");
+	bad(ARGS("-k", "k", "--net", "tap=vp0,mac=52:54:00:12:34:zz"), "need six hex bytes");
+	bad(ARGS("-k", "k", "--net", "tap=vp0,engine=sync"), "unknown or malformed item 'engine=sync'");
 	CHECK(parse(&o, err, ARGS("-k", "k", "--initrd", "/i", "--vhost-user=/s")) == VMM_OPTS_RUN);
 	CHECK(o.initrd && !strcmp(o.initrd, "/i"));
 	bad(ARGS("-k", "k", "--initrd"), "needs a value");

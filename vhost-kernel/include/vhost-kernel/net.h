@@ -17,8 +17,12 @@
 #include <virtio/types.h>
 #include <virtio/vhost_ops.h>
 
+#define VHK_NET_MAX_PAIRS	8
+
 struct vhk_net_conf {
 	const char *tap;	/* interface name; created if missing, then set up */
+	unsigned int pairs;	/* queue pairs (0 = 1): a vhost-net device and a
+				 * tap queue each, IFF_MULTI_QUEUE when > 1 */
 	const char *vhost_path;	/* NULL: /dev/vhost-net */
 	u8 mac[6];		/* reported in the config space */
 	bool has_mac;		/* else a locally administered MAC is made up */
@@ -32,7 +36,10 @@ struct vhk_net_conf {
 int vhk_net_create(const struct vhk_net_conf *conf, struct vhost_dev **out,
 		   char *err, size_t errlen);
 
-/* The features a virtio-net device over vhost-net and a tap can offer. */
-u64 vhk_net_offer(u64 vhost_features, bool tap_offloads);
+/*
+ * The features a virtio-net device over vhost-net and a tap can offer; with
+ * more than one pair, MQ and CTRL_VQ (whose queue the VMM serves).
+ */
+u64 vhk_net_offer(u64 vhost_features, bool tap_offloads, unsigned int pairs);
 
 #endif
