@@ -118,12 +118,35 @@ newdisks() {
 	md5=$(dd if=d.img bs=1M count=1 2>/dev/null | md5sum | cut -d' ' -f1)
 }
 
-guest() {	# vmm arguments for the disks (CPUS: --cpus, default 1)
+# guest VMM-ARGS...: the disks (CPUS: --cpus, default 1).  One more try (said
+# so) if the guest never gets going or hangs: see guest_once.
+guest() {
+	guest_once "$@"
+	r=$?
+	[ $r = 2 ] || return $r
+	echo "VPLAB-NOTE: case $case: the guest $why; running the case once more"
+	guest_once "$@"
+	r=$?
+	[ $r = 2 ] || return $r
+	fail "the guest $why, twice"
+}
+
+# 0 passed, 1 failed (reported), 2 the guest kernel never reached /init or
+# did not finish within 120 s of it (in $why; nested SVM under TCG does that
+# now and then, see boot_vmm).
+guest_once() {
 	boot_vmm out --kernel /vmlinuz --initrd /inner.cpio --mem 256M --stats \
 		--cpus ${CPUS:-1} "$@" \
 		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5 vpt.cpus=${CPUS:-1}" ||
-		{ fail "the guest kernel did not reach /init, twice"; return 1; }
-	wait_for 300 eval '! kill -0 $vmm 2>/dev/null' || kill -9 $vmm
+		{ why="kernel did not reach /init"; return 2; }
+	if ! wait_for 120 vmm_done; then
+		echo "VPLAB-NOTE: case $case: vmm still running 120 s after /init:"
+		tail -n 5 out | sed 's/^/VPLAB-NOTE:   /'
+		kill -9 $vmm 2>/dev/null
+		wait $vmm 2>/dev/null
+		why="did not finish its checks within 120 s"
+		return 2
+	fi
 	wait $vmm
 	rc=$?
 	grep -q VPT-PASS out || { fail "guest checks failed (vmm status $rc)"; return 1; }
@@ -138,8 +161,10 @@ guest() {	# vmm arguments for the disks (CPUS: --cpus, default 1)
 case=inproc
 newdisks
 if guest --disk path=d.img --disk path=ro.img,readonly; then
+	# irq_vmm: only interrupts held while the guest masked their vector
 	ke=$(stat_of notify_exits); vi=$(stat_of irq_vmm); kk=$(stat_of backend_kicks)
-	if [ "$ke" = 0 ] && [ "$vi" = 0 ] && [ "${kk:-0}" -gt 0 ]; then
+	vm=$(stat_of irq_masked)
+	if [ "$ke" = 0 ] && [ "${vi:-1}" -le "${vm:-0}" ] && [ "${kk:-0}" -gt 0 ]; then
 		echo "VPLAB-CASE $case PASS (notify exits $ke, vmm-injected irqs $vi)"
 	else
 		fail "stats: notify_exits=$ke irq_vmm=$vi backend_kicks=$kk"
