@@ -34,7 +34,7 @@
 #                                 (GUEST packed) for vmm --kernel/--initrd,
 #                                 the PROGRAMs, and /lib/vplab.sh for
 #                                 /lab-test (the caller's) to source:
-#                                 wait_for SECS CMD... and boot_vmm OUT ARGS...
+#                                 wait_for, boot_vmm, vmm_done, run_case
 #   lab_report NAME ST LOG MSG PATTERN  print the LOG lines matching PATTERN
 #                                 and MSG on success, else why and the
 #                                 console's tail; exits 0, 1 (a case failed)
@@ -223,6 +223,20 @@ boot_vmm() {
 bv_started() { grep -q VPLAB-GUEST-INIT "$bv_out" || ! kill -0 $vmm 2>/dev/null; }
 # vmm_done: the vmm boot_vmm started has ended (for wait_for).
 vmm_done() { ! kill -0 $vmm 2>/dev/null; }
+
+# run_case FN ARGS...: FN returns 0 (passed), 1 (failed, reported) or 2 (the
+# guest never got going or hung; why in $why): on 2 run it once more, saying
+# so; a second 2 goes to the test's fail().
+run_case() {
+	"$@"
+	rc_case=$?
+	[ $rc_case = 2 ] || return $rc_case
+	echo "VPLAB-NOTE: case $case: the guest $why; running the case once more"
+	"$@"
+	rc_case=$?
+	[ $rc_case = 2 ] || return $rc_case
+	fail "the guest $why, twice"
+}
 EOF
 }
 

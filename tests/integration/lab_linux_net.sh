@@ -126,19 +126,11 @@ no() {
 	fails=$((fails + 1))
 	return 1
 }
+fail() { no "$@"; }	# for run_case
 
 # guest TAP NET VMM-ARGS...: boot the guest, serve it from NET.1 on TAP.
 # One more try (said so) if the guest never gets going or hangs: see guest_once.
-guest() {
-	guest_once "$@"
-	r=$?
-	[ $r = 2 ] || return $r
-	echo "VPLAB-NOTE: case $case: the guest $why; running the case once more"
-	guest_once "$@"
-	r=$?
-	[ $r = 2 ] || return $r
-	no "the guest $why, twice"
-}
+guest() { run_case guest_once "$@"; }
 
 # 0 passed, 1 failed (reported), 2 the guest kernel never reached /init or
 # did not finish within 120 s of it (in $why; nested SVM under TCG does that
