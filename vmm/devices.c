@@ -76,7 +76,7 @@ int vmm_devices_create(struct vmm_devices *ds, struct vmm_virtio_host *host,
 			nq = VPCI_MAX_QUEUES;
 		/* A net device's queues follow its features and config (virtio_pci.c). */
 		if (is_net)
-			nq = 2;
+			nq = 0;
 		ret = vmm_virtio_pci_create(&dev->vdev, host, dev->name,
 					    is_net ? VIRTIO_ID_NET : VIRTIO_ID_BLOCK, dev->be,
 					    nq, (u16)dev->opts->queue_size);

@@ -2,7 +2,8 @@
 /*
  * The modern virtio-pci transport (virtio 1.2 section 4.1) with MSI-X.  A
  * device is this transport plus a struct vhost_dev back-end; the transport never
- * looks at the queues' contents.  Each queue's notify doorbell is bound to an
+ * looks at the back-end's queues' contents (the one queue it serves itself is a
+ * net device's control queue, vmm/net_ctrl.c).  Each queue's notify doorbell is bound to an
  * ioeventfd the back-end waits on, and each queue's MSI-X vector is an irqfd, so
  * in steady state no notification or completion passes through vmm.  With
  * ioeventfd or irqfd turned off, the same events take a heavyweight exit or a
@@ -113,7 +114,8 @@ struct vmm_virtio_dev {
 /*
  * Create a virtio-pci device of @type (VIRTIO_ID_BLOCK, VIRTIO_ID_NET) over
  * back-end @be with @nr_queues queues of at most @queue_size entries, and put
- * it on the bus.  The back-end's features and config are read now.
+ * it on the bus.  The back-end's features and config are read now.  A net
+ * device's queue count comes from those (pairs, control queue): pass 0.
  */
 int vmm_virtio_pci_create(struct vmm_virtio_dev *d, struct vmm_virtio_host *host,
 			  const char *name, u16 type, struct vhost_dev *be,
