@@ -14,7 +14,7 @@ clang libclang-rt-14-dev
 liburing-dev libaio-dev
 libdpdk-dev dpdk dpdk-dev
 qemu-system-x86 qemu-utils
-linux-image-amd64 busybox-static cpio kmod
+linux-image-amd64 busybox-static cpio kmod xz-utils zstd
 fio
 iproute2 procps util-linux coreutils strace bc gzip diffutils gawk sed
 "

@@ -46,7 +46,7 @@ static bool in_ram(const struct vmm_ram_layout *l, u64 gpa, u64 size)
 #define fail(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
 
 int vmm_elf_parse(const void *buf, size_t len, const struct vmm_ram_layout *l,
-		  struct vmm_elf *elf, char *err, size_t errlen)
+		  unsigned int flags, struct vmm_elf *elf, char *err, size_t errlen)
 {
 	const unsigned char *p = buf;
 	Elf64_Ehdr eh;
@@ -110,16 +110,75 @@ int vmm_elf_parse(const void *buf, size_t len, const struct vmm_ram_layout *l,
 		s->filesz = ph.p_filesz;
 		s->gpa = ph.p_paddr;
 		s->memsz = ph.p_memsz;
-		/* The entry is a virtual address; the boot map is the identity. */
-		if (eh.e_entry >= ph.p_vaddr && eh.e_entry - ph.p_vaddr < ph.p_memsz &&
-		    ph.p_vaddr == ph.p_paddr && (ph.p_flags & PF_X))
+		if (!(ph.p_flags & PF_X))
+			continue;
+		if (flags & VMM_ELF_PHYS_ENTRY) {
+			if (eh.e_entry >= ph.p_paddr && eh.e_entry - ph.p_paddr < ph.p_memsz)
+				entry_ok = true;
+		} else if (eh.e_entry >= ph.p_vaddr && eh.e_entry - ph.p_vaddr < ph.p_memsz &&
+			   ph.p_vaddr == ph.p_paddr) {
+			/* A virtual address; the boot map is the identity. */
 			entry_ok = true;
+		}
 	}
 	if (!elf->nr_segments)
 		fail("ELF has no loadable (PT_LOAD) segment");
 	if (!entry_ok)
-		fail("ELF entry point 0x%llx is not in an executable, identity-mapped segment",
-		     (unsigned long long)eh.e_entry);
+		fail("ELF entry point 0x%llx is not in an executable%s segment",
+		     (unsigned long long)eh.e_entry,
+		     flags & VMM_ELF_PHYS_ENTRY ? "" : ", identity-mapped");
 	elf->entry = eh.e_entry;
 	return 0;
+}
+
+/* An x86-64 ELF64 header with program headers inside the buffer, or NULL. */
+static const Elf64_Ehdr *elf_header(const void *buf, size_t len, Elf64_Ehdr *eh)
+{
+	const unsigned char *p = buf;
+
+	if (len < sizeof(*eh) || memcmp(p, ELFMAG, SELFMAG) || p[EI_CLASS] != ELFCLASS64 ||
+	    p[EI_DATA] != ELFDATA2LSB)
+		return NULL;
+	memcpy(eh, p, sizeof(*eh));
+	if (eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh->e_phoff > len || (u64)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+		return NULL;
+	return eh;
+}
+
+bool vmm_elf_has_note(const void *buf, size_t len, const char *name)
+{
+	const unsigned char *p = buf;
+	u64 namesz = strlen(name) + 1;
+	Elf64_Ehdr eh;
+	unsigned int i;
+
+	if (!elf_header(buf, len, &eh))
+		return false;
+	for (i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		u64 off, end;
+
+		memcpy(&ph, p + eh.e_phoff + (u64)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_NOTE || ph.p_offset > len || ph.p_filesz > len - ph.p_offset)
+			continue;
+		/* Each note: namesz, descsz, type, then name and desc padded to 4. */
+		off = ph.p_offset;
+		end = ph.p_offset + ph.p_filesz;
+		while (end - off >= sizeof(Elf64_Nhdr)) {
+			Elf64_Nhdr nh;
+			u64 n, d;
+
+			memcpy(&nh, p + off, sizeof(nh));
+			off += sizeof(nh);
+			n = ((u64)nh.n_namesz + 3) & ~3ULL;
+			d = ((u64)nh.n_descsz + 3) & ~3ULL;
+			if (n > end - off || d > end - off - n)
+				break;
+			if (nh.n_namesz == namesz && !memcmp(p + off, name, namesz))
+				return true;
+			off += n + d;
+		}
+	}
+	return false;
 }

@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: MIT
 /*
- * Linux bzImage loader: the x86 boot protocol's 64-bit entry
- * (Documentation/arch/x86/boot.rst, "64-bit Boot Protocol").
+ * Linux kernel loader: the x86 boot protocol's 64-bit entry
+ * (Documentation/arch/x86/boot.rst, "64-bit Boot Protocol"), for the two
+ * forms a kernel comes in.
  *
- * The protected-mode part of the image goes to 1 MiB and is entered at its
- * startup_64 (load address + 0x200) in long mode, RSI = the zero page.  The
- * decompressor moves itself to its preferred address, so the kernel needs RAM
- * up to pref_address + init_size.  The initrd goes as high in low RAM as the
- * header allows.  No BIOS runs: the memory map is handed over in the zero
- * page's e820 table.
+ * bzImage: the protected-mode part of the image goes to 1 MiB and is entered
+ * at its startup_64 (load address + 0x200) in long mode, RSI = the zero page.
+ * The decompressor moves itself to its preferred address, so the kernel needs
+ * RAM up to pref_address + init_size.
+ *
+ * vmlinux: the uncompressed ELF a kernel build leaves, what Firecracker boots.
+ * Its PT_LOAD segments go to their physical addresses (16 MiB up for a
+ * default x86-64 build) and it is entered at its ELF entry, which is
+ * phys_startup_64: the same startup_64 contract (long mode, identity-mapped,
+ * RSI = the zero page), minus the decompressor.  It has no setup header, so
+ * vmm writes the fields a boot loader owns into the zero page itself.  It is
+ * told from a bare ELF guest by the "Linux" ELF notes every kernel carries.
+ *
+ * In both cases the initrd goes as high in low RAM as the kernel allows, and
+ * no BIOS runs: the memory map is handed over in the zero page's e820 table.
  *
  * Security model: the image and the initrd are untrusted files named on the
  * command line.  Every header field is checked before it is used, every
@@ -38,6 +48,7 @@
 #define HDR_RAMDISK_SIZE	0x21c
 #define HDR_HEAP_END_PTR	0x224
 #define HDR_CMD_LINE_PTR	0x228
+#define HDR_KERNEL_ALIGNMENT	0x230
 #define HDR_INITRD_ADDR_MAX	0x22c
 #define HDR_XLOADFLAGS		0x236
 #define HDR_CMDLINE_SIZE	0x238
@@ -57,6 +68,11 @@
 #define E820_RAM		1
 #define E820_RESERVED		2
 #define EBDA_START		0x9fc00ULL	/* the BIOS area a PC leaves below 1 MiB */
+/* What a vmlinux cannot say for itself: x86's COMMAND_LINE_SIZE less the NUL,
+ * and the boot protocol's default initrd_addr_max. */
+#define VMLINUX_CMDLINE_MAX	2047
+#define VMLINUX_INITRD_MAX	0x7fffffffU
+#define VMLINUX_ALIGN		0x1000000U	/* CONFIG_PHYSICAL_ALIGN's default */
 
 static u16 rd16(const u8 *p) { return (u16)(p[0] | p[1] << 8); }
 static u32 rd32(const u8 *p) { return rd16(p) | (u32)rd16(p + 2) << 16; }
@@ -67,11 +83,38 @@ static void wr64(u8 *p, u64 v) { wr32(p, (u32)v); wr32(p + 4, (u32)(v >> 32)); }
 
 #define fail(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
 
-bool vmm_linux_is_bzimage(const void *buf, size_t len)
+static bool is_bzimage(const void *buf, size_t len)
 {
 	const u8 *p = buf;
 
 	return len >= HDR_MAGIC + 4 && rd32(p + HDR_MAGIC) == HDR_MAGIC_VALUE;
+}
+
+static bool is_vmlinux(const void *buf, size_t len)
+{
+	return vmm_elf_has_note(buf, len, "Linux");
+}
+
+bool vmm_linux_is_kernel(const void *buf, size_t len)
+{
+	return is_bzimage(buf, len) || is_vmlinux(buf, len);
+}
+
+static int parse_vmlinux(const void *buf, size_t len, struct vmm_linux *lk, char *err,
+			 size_t errlen)
+{
+	/* Everything a kernel could be placed in; vmm_linux_plan() checks --mem. */
+	const struct vmm_ram_layout low = {
+		.nr = 1, .range = { { 0, VP_LOW_RAM_TOP } }, .reserved_end = VP_GUEST_LOAD_MIN,
+	};
+	char why[200];
+
+	if (vmm_elf_parse(buf, len, &low, VMM_ELF_PHYS_ENTRY, &lk->elf, why, sizeof(why)))
+		fail("vmlinux: %s", why);
+	lk->kind = VMM_LINUX_VMLINUX;
+	lk->cmdline_max = VMLINUX_CMDLINE_MAX;
+	lk->initrd_addr_max = VMLINUX_INITRD_MAX;
+	return 0;
 }
 
 int vmm_linux_parse(const void *buf, size_t len, struct vmm_linux *lk, char *err, size_t errlen)
@@ -81,8 +124,13 @@ int vmm_linux_parse(const void *buf, size_t len, struct vmm_linux *lk, char *err
 	u64 hdr_end;
 
 	memset(lk, 0, sizeof(*lk));
-	if (!vmm_linux_is_bzimage(buf, len))
-		fail("not a Linux bzImage (no \"HdrS\" setup header)");
+	if (!is_bzimage(buf, len)) {
+		if (is_vmlinux(buf, len))
+			return parse_vmlinux(buf, len, lk, err, errlen);
+		fail("not a Linux kernel (neither a bzImage's \"HdrS\" setup header nor "
+		     "a vmlinux's \"Linux\" ELF note)");
+	}
+	lk->kind = VMM_LINUX_BZIMAGE;
 	if (len < HDR_END_MIN)	/* every field read below lies before this */
 		fail("truncated bzImage (%zu bytes, the setup header alone is 0x%x)", len,
 		     HDR_END_MIN);
@@ -119,13 +167,23 @@ int vmm_linux_parse(const void *buf, size_t len, struct vmm_linux *lk, char *err
 	return 0;
 }
 
-/* Where the kernel's RAM needs end: the file at 1 MiB, then the decompressed image. */
+/*
+ * Where the kernel's RAM needs end: a bzImage's file at 1 MiB, then the
+ * decompressed image; a vmlinux's last segment.
+ */
 static u64 kernel_end(const struct vmm_linux *lk)
 {
-	u64 file_end = VMM_LINUX_LOAD_GPA + lk->kernel_len;
-	u64 run_end = (lk->pref_address > VMM_LINUX_LOAD_GPA ? lk->pref_address
-							      : VMM_LINUX_LOAD_GPA) + lk->init_size;
+	u64 file_end = VMM_LINUX_LOAD_GPA + lk->kernel_len, run_end, end = 0;
+	unsigned int i;
 
+	if (lk->kind == VMM_LINUX_VMLINUX) {
+		for (i = 0; i < lk->elf.nr_segments; i++)
+			if (lk->elf.seg[i].gpa + lk->elf.seg[i].memsz > end)
+				end = lk->elf.seg[i].gpa + lk->elf.seg[i].memsz;
+		return end;
+	}
+	run_end = (lk->pref_address > VMM_LINUX_LOAD_GPA ? lk->pref_address
+							 : VMM_LINUX_LOAD_GPA) + lk->init_size;
 	return file_end > run_end ? file_end : run_end;
 }
 
@@ -154,8 +212,9 @@ int vmm_linux_plan(const struct vmm_linux *lk, size_t initrd_len, const char *cm
 		     lk->cmdline_max && lk->cmdline_max < VP_CMDLINE_MAX ? lk->cmdline_max
 									   : VP_CMDLINE_MAX);
 	if (need > low_end)
-		fail("this kernel needs at least %lluM of guest RAM to unpack itself "
+		fail("this kernel needs at least %lluM of guest RAM to %s "
 		     "(--mem is %lluM)", (need + (1 << 20) - 1) >> 20,
+		     lk->kind == VMM_LINUX_VMLINUX ? "load" : "unpack itself",
 		     (unsigned long long)(low_end >> 20));
 	if (initrd_len) {
 		top = low_end;
@@ -186,17 +245,35 @@ int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *in
 	if (initrd_len)
 		memcpy(low_ram + initrd_gpa, initrd, initrd_len);
 
-	memcpy(low_ram + VMM_LINUX_LOAD_GPA, (const u8 *)image + lk->setup_size, lk->kernel_len);
+	bp = low_ram + VMM_LINUX_ZERO_PAGE_GPA;
+	memset(bp, 0, 4096);
+	if (lk->kind == VMM_LINUX_VMLINUX) {
+		/* plan() checked every segment's end against low RAM. */
+		for (i = 0; i < lk->elf.nr_segments; i++) {
+			const struct vmm_elf_segment *sg = &lk->elf.seg[i];
+
+			memcpy(low_ram + sg->gpa, (const u8 *)image + sg->file_offset, sg->filesz);
+			memset(low_ram + sg->gpa + sg->filesz, 0, sg->memsz - sg->filesz);
+		}
+		/* No setup header to copy: the fields a boot loader provides. */
+		wr16(bp + HDR_BOOT_FLAG, BOOT_FLAG_VALUE);
+		wr32(bp + HDR_MAGIC, HDR_MAGIC_VALUE);
+		wr32(bp + HDR_KERNEL_ALIGNMENT, VMLINUX_ALIGN);
+		wr32(bp + HDR_CMDLINE_SIZE, lk->cmdline_max);
+		bp[HDR_LOADFLAGS] = LOADED_HIGH;
+		entry->rip = lk->elf.entry;		/* phys_startup_64 */
+	} else {
+		memcpy(low_ram + VMM_LINUX_LOAD_GPA, (const u8 *)image + lk->setup_size,
+		       lk->kernel_len);
+		memcpy(bp + HDR_START, (const u8 *)image + HDR_START, lk->hdr_len);
+		bp[HDR_LOADFLAGS] |= LOADED_HIGH | CAN_USE_HEAP;
+		wr16(bp + HDR_HEAP_END_PTR, 0xfe00);
+		entry->rip = VMM_LINUX_LOAD_GPA + 0x200;	/* startup_64 */
+	}
+	bp[HDR_TYPE_OF_LOADER] = 0xff;		/* "undefined" boot loader */
 
 	memset(low_ram + VP_CMDLINE_GPA, 0, VP_CMDLINE_MAX + 1);
 	memcpy(low_ram + VP_CMDLINE_GPA, cmdline, cmdlen);
-
-	bp = low_ram + VMM_LINUX_ZERO_PAGE_GPA;
-	memset(bp, 0, 4096);
-	memcpy(bp + HDR_START, (const u8 *)image + HDR_START, lk->hdr_len);
-	bp[HDR_TYPE_OF_LOADER] = 0xff;		/* "undefined" boot loader */
-	bp[HDR_LOADFLAGS] |= LOADED_HIGH | CAN_USE_HEAP;
-	wr16(bp + HDR_HEAP_END_PTR, 0xfe00);
 	wr32(bp + HDR_CMD_LINE_PTR, (u32)VP_CMDLINE_GPA);
 	wr32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	wr32(bp + HDR_RAMDISK_IMAGE, (u32)initrd_gpa);
@@ -216,7 +293,6 @@ int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *in
 	for (i = 1; i < l->nr && bp[BP_E820_ENTRIES] < BP_E820_MAX; i++)
 		e820_add(bp, l->range[i].gpa, l->range[i].size, E820_RAM);
 
-	entry->rip = VMM_LINUX_LOAD_GPA + 0x200;	/* startup_64 */
 	entry->rsi = VMM_LINUX_ZERO_PAGE_GPA;
 	entry->initrd_gpa = initrd_gpa;
 	return 0;

@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 	/* Everything about the image is checked before /dev/kvm is opened. */
 	image = read_file("kernel", v.opts.kernel, &image_len);
 	vmm_ram_layout(v.opts.mem, &layout);
-	linux_guest = vmm_linux_is_bzimage(image, image_len);
+	linux_guest = vmm_linux_is_kernel(image, image_len);
 	if (linux_guest) {
 		if (vmm_linux_parse(image, image_len, &lk, err, sizeof(err)))
 			die(1, "%s: %s", v.opts.kernel, err);
@@ -203,10 +203,10 @@ int main(int argc, char **argv)
 				   err, sizeof(err)))
 			die(1, "%s: %s", v.opts.kernel, err);
 	} else {
-		if (vmm_elf_parse(image, image_len, &layout, &elf, err, sizeof(err)))
-			die(1, "%s: %s (nor a Linux bzImage)", v.opts.kernel, err);
+		if (vmm_elf_parse(image, image_len, &layout, 0, &elf, err, sizeof(err)))
+			die(1, "%s: %s (nor a Linux kernel)", v.opts.kernel, err);
 		if (v.opts.initrd)
-			die(1, "--initrd needs a Linux bzImage kernel; '%s' is an ELF guest",
+			die(1, "--initrd needs a Linux kernel; '%s' is a bare ELF guest",
 			    v.opts.kernel);
 	}
 

@@ -99,24 +99,42 @@ void vmm_ram_layout(u64 mem, struct vmm_ram_layout *l);
 /*
  * Validate an ELF image held in [buf, buf+len) against a RAM layout and fill
  * @elf.  Returns 0 or -EINVAL with one line in @err saying what is wrong.
+ * Segments go to their physical addresses (p_paddr).  The entry point is a
+ * virtual address in an identity-mapped (p_vaddr == p_paddr) executable
+ * segment, or with VMM_ELF_PHYS_ENTRY a physical address inside an
+ * executable segment (a Linux vmlinux: linked high, entered at phys_startup_64).
  */
+#define VMM_ELF_PHYS_ENTRY	0x1
 int vmm_elf_parse(const void *buf, size_t len, const struct vmm_ram_layout *l,
-		  struct vmm_elf *elf, char *err, size_t errlen);
+		  unsigned int flags, struct vmm_elf *elf, char *err, size_t errlen);
+/*
+ * Does [buf, buf+len) look like an x86-64 ELF64 executable with a PT_NOTE
+ * holding a note whose owner is @name?  Never reads outside the buffer;
+ * anything malformed is "no".
+ */
+bool vmm_elf_has_note(const void *buf, size_t len, const char *name);
 
-/* --- Linux bzImage loader (boot protocol 2.12+, 64-bit entry) ---------------- */
+/* --- Linux loader: bzImage (boot protocol 2.12+) or vmlinux, 64-bit entry ----- */
 
 #define VMM_LINUX_ZERO_PAGE_GPA	0x7000ULL	/* struct boot_params */
-#define VMM_LINUX_LOAD_GPA	0x100000ULL	/* the protected-mode kernel */
+#define VMM_LINUX_LOAD_GPA	0x100000ULL	/* a bzImage's protected-mode kernel */
+
+enum vmm_linux_kind {
+	VMM_LINUX_BZIMAGE = 1,	/* compressed, with the boot protocol's setup header */
+	VMM_LINUX_VMLINUX,	/* the uncompressed ELF the build leaves (Firecracker's input) */
+};
 
 struct vmm_linux {
-	u16 version;		/* boot protocol, 0x020c = 2.12 */
-	u32 hdr_len;		/* setup header bytes from 0x1f1 */
-	u32 setup_size;		/* real-mode setup code before the kernel proper */
-	u64 kernel_len;		/* the protected-mode part that is loaded */
+	enum vmm_linux_kind kind;
+	u16 version;		/* bzImage: boot protocol, 0x020c = 2.12 */
+	u32 hdr_len;		/* bzImage: setup header bytes from 0x1f1 */
+	u32 setup_size;		/* bzImage: real-mode setup code before the kernel proper */
+	u64 kernel_len;		/* bzImage: the protected-mode part that is loaded */
 	u32 cmdline_max;	/* longest command line the kernel takes */
 	u32 initrd_addr_max;	/* highest byte the initrd may occupy */
-	u64 pref_address;	/* where the decompressor runs */
-	u32 init_size;		/* bytes it needs from there */
+	u64 pref_address;	/* bzImage: where the decompressor runs */
+	u32 init_size;		/* bzImage: bytes it needs from there */
+	struct vmm_elf elf;	/* vmlinux: segments at p_paddr, entry physical */
 };
 
 struct vmm_linux_entry {
@@ -125,9 +143,13 @@ struct vmm_linux_entry {
 	u64 initrd_gpa;		/* 0 without an initrd */
 };
 
-/* Does [buf, buf+len) start like a bzImage (has the "HdrS" header)? */
-bool vmm_linux_is_bzimage(const void *buf, size_t len);
-/* Validate a bzImage header; 0 or -EINVAL with one line in @err. */
+/*
+ * Is [buf, buf+len) a Linux kernel vmm boots with the Linux boot protocol:
+ * a bzImage ("HdrS" setup header) or an x86-64 vmlinux (an ELF with the
+ * kernel's "Linux" notes)?  Anything else is booted as a bare ELF guest.
+ */
+bool vmm_linux_is_kernel(const void *buf, size_t len);
+/* Validate a bzImage header or a vmlinux; 0 or -EINVAL with one line in @err. */
 int vmm_linux_parse(const void *buf, size_t len, struct vmm_linux *lk, char *err, size_t errlen);
 /*
  * Check that the kernel, an initrd of @initrd_len bytes and @cmdline fit the

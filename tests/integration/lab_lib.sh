@@ -19,6 +19,8 @@
 #                                 order, decompressed) and DIR/lib/vp-mods.order
 #   lab_bin DIR FILE [DEST]       add a program and the shared libraries it needs
 #   lab_cpio DIR OUT              pack DIR as a newc cpio archive
+#   lab_vmlinux OUT               LAB_KERNEL's uncompressed vmlinux (the ELF
+#                                 inside the bzImage, as Firecracker boots it)
 #   lab_run DIR LOG               boot the lab with DIR (which has /lab-test) as
 #                                 its initramfs; console to LOG; returns the
 #                                 status of /lab-test (124: timed out, 125: the
@@ -108,6 +110,26 @@ lab_bin() {
 
 lab_cpio() {
 	(cd "$1" && find . | cpio -o -H newc --quiet) >"$2"
+}
+
+# The payload is where the setup header (boot protocol 2.08+) says, in the
+# format its magic says; xz and zstd payloads carry the kernel build's 4-byte
+# size after the stream, gzip's is its own trailer.
+lab_u() { od -An -tu"$3" -j "$2" -N "$3" "$1" | tr -d ' '; }	# FILE OFFSET BYTES
+lab_vmlinux() {
+	local k=$LAB_KERNEL out=$1 sects off len start magic
+	sects=$(lab_u "$k" $((0x1f1)) 1); [ "$sects" = 0 ] && sects=4
+	off=$(lab_u "$k" $((0x248)) 4) len=$(lab_u "$k" $((0x24c)) 4)
+	start=$(((sects + 1) * 512 + off))
+	magic=$(od -An -tx1 -j "$start" -N 4 "$k" | tr -d ' ')
+	case $magic in
+	fd377a58) tail -c +$((start + 1)) "$k" | head -c "$len" | xz -dc --single-stream ;;
+	28b52ffd) tail -c +$((start + 1)) "$k" | head -c $((len - 4)) | zstd -qdc ;;
+	1f8b*)    tail -c +$((start + 1)) "$k" | head -c "$len" | gzip -dc ;;
+	*) echo "lab: $k: payload format with magic '$magic' not handled" >&2; return 1 ;;
+	esac >"$out" || { echo "lab: cannot unpack $k's payload" >&2; return 1; }
+	[ "$(od -An -tx1 -N 4 "$out" | tr -d ' ')" = 7f454c46 ] ||
+		{ echo "lab: $k's payload did not unpack to an ELF" >&2; return 1; }
 }
 
 # The script both initramfs trees start with: mount, load modules, run.

@@ -15,6 +15,8 @@
 #   exits       vmm --disk --no-ioeventfd --no-irqfd (the emulated path)
 #   smp         vmm --cpus 2 --disk ...,queues=2: Linux brings up the second
 #               vCPU from the MP table and gives each CPU a request queue
+#   vmlinux     as inproc, with the same kernel as an uncompressed vmlinux
+#               ELF (unpacked from the bzImage here): vmm's other Linux loader
 # The guest checks: both disks found with the file's size; the first MiB reads
 # back as the host wrote it (its md5 comes on the kernel command line); a MiB
 # it writes with O_DIRECT and fsync reads back (caches dropped) and is in the
@@ -103,6 +105,7 @@ chmod 755 "$inner/guest-test"
 # --- the lab -----------------------------------------------------------------
 outer=$tmp/outer
 lab_host "$outer" "$inner" vmm vhost-user-blk || exit 1
+lab_vmlinux "$outer/vmlinux" || exit 1
 cat >"$outer/lab-test" <<'EOF'
 #!/bin/sh
 . /lib/vplab.sh
@@ -118,7 +121,7 @@ newdisks() {
 	md5=$(dd if=d.img bs=1M count=1 2>/dev/null | md5sum | cut -d' ' -f1)
 }
 
-# guest VMM-ARGS...: the disks (CPUS: --cpus, default 1).  One more try (said
+# guest VMM-ARGS...: the disks (CPUS: --cpus, default 1; KERNEL: /vmlinuz).  One more try (said
 # so) if the guest never gets going or hangs: see guest_once.
 guest() { run_case guest_once "$@"; }
 
@@ -126,7 +129,7 @@ guest() { run_case guest_once "$@"; }
 # did not finish within 120 s of it (in $why; nested SVM under TCG does that
 # now and then, see boot_vmm).
 guest_once() {
-	boot_vmm out --kernel /vmlinuz --initrd /inner.cpio --mem 256M --stats \
+	boot_vmm out --kernel ${KERNEL:-/vmlinuz} --initrd /inner.cpio --mem 256M --stats \
 		--cpus ${CPUS:-1} "$@" \
 		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5 vpt.cpus=${CPUS:-1}" ||
 		{ why="kernel did not reach /init"; return 2; }
@@ -188,10 +191,15 @@ newdisks
 if CPUS=2 guest --disk path=d.img,queues=2 --disk path=ro.img,readonly; then
 	echo "VPLAB-CASE $case PASS (2 vCPUs, a request queue each)"
 fi
+case=vmlinux
+newdisks
+if KERNEL=/vmlinux guest --disk path=d.img --disk path=ro.img,readonly; then
+	echo "VPLAB-CASE $case PASS (the kernel booted from its vmlinux ELF)"
+fi
 exit $fails
 EOF
 chmod 755 "$outer/lab-test"
 
 lab_run "$outer" "$tmp/lab.log"
-lab_report lab_linux_blk $? "$tmp/lab.log" "Linux's virtio drivers passed on all three back-end paths and with 2 vCPUs" \
+lab_report lab_linux_blk $? "$tmp/lab.log" "Linux's virtio drivers passed on all three back-end paths, with 2 vCPUs and booted from vmlinux" \
 	'^VPLAB-CASE|^  \| (VPT|vmm)'

@@ -119,7 +119,7 @@ expect_err "initrd that does not fit" "initrd (20480K) does not fit" \
 expect_err "missing initrd" "cannot open initrd '$tmp/nope'" --kernel "$bz" --initrd "$tmp/nope"
 expect_err "Linux command line too long" "this kernel takes at most 2047" \
 	--kernel "$bz" --cmdline "$(head -c 2048 /dev/zero | tr '\0' a)"
-expect_err "--initrd with an ELF guest" "--initrd needs a Linux bzImage kernel" \
+expect_err "--initrd with an ELF guest" "--initrd needs a Linux kernel" \
 	--kernel "$GUEST" --initrd "$tmp/initrd"
 
 # --help is not an error: usage on stdout, exit 0.

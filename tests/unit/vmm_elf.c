@@ -56,7 +56,7 @@ static void expect_bad(const struct image *im, size_t len, const char *want)
 {
 	struct vmm_elf elf;
 	char err[256] = "";
-	int r = vmm_elf_parse(im, len, &layout, &elf, err, sizeof(err));
+	int r = vmm_elf_parse(im, len, &layout, 0, &elf, err, sizeof(err));
 
 	if (r != -EINVAL || !strstr(err, want) || strchr(err, '\n')) {
 		fprintf(stderr, "want error containing '%s', got %d '%s'\n", want, r, err);
@@ -73,7 +73,7 @@ int main(void)
 	vmm_ram_layout(16ULL << 20, &layout);
 
 	make_image(&im);
-	CHECK(vmm_elf_parse(&im, sizeof(im), &layout, &elf, err, sizeof(err)) == 0);
+	CHECK(vmm_elf_parse(&im, sizeof(im), &layout, 0, &elf, err, sizeof(err)) == 0);
 	CHECK(elf.entry == 0x100010 && elf.nr_segments == 2);
 	CHECK(elf.seg[0].gpa == 0x100000 && elf.seg[0].filesz == 128 && elf.seg[0].memsz == 128 &&
 	      elf.seg[0].file_offset == offsetof(struct image, code));
@@ -128,7 +128,7 @@ int main(void)
 	CHECK(layout.nr == 2 && layout.range[0].size == 3ULL << 30 &&
 	      layout.range[1].gpa == 4ULL << 30 && layout.range[1].size == 1ULL << 30);
 	make_image(&im); im.ph[2].p_paddr = 4ULL << 30;
-	CHECK(vmm_elf_parse(&im, sizeof(im), &layout, &elf, err, sizeof(err)) == 0);
+	CHECK(vmm_elf_parse(&im, sizeof(im), &layout, 0, &elf, err, sizeof(err)) == 0);
 	make_image(&im); im.ph[2].p_paddr = (3ULL << 30) - 0x1000;	/* straddles the hole */
 	expect_bad(&im, sizeof(im), "outside guest RAM");
 
