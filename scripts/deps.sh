@@ -15,6 +15,7 @@ liburing-dev libaio-dev
 libdpdk-dev dpdk dpdk-dev
 qemu-system-x86 qemu-utils
 linux-image-amd64 busybox-static cpio kmod xz-utils zstd
+acpica-tools
 fio
 iproute2 procps util-linux coreutils strace bc gzip diffutils gawk sed
 "

@@ -6,6 +6,7 @@ vmmcore-objs += vmm/elf.o
 vmmcore-objs += vmm/linux.o
 vmmcore-objs += vmm/pc.o
 vmmcore-objs += vmm/mptable.o
+vmmcore-objs += vmm/acpi.o
 vmmcore-objs += vmm/serial.o
 vmmcore-objs += vmm/testdev.o
 vmmcore-objs += vmm/evloop.o
@@ -28,9 +29,11 @@ vmm_elf-libs := vmmcore
 TESTS += vmm_linux
 vmm_linux-libs := vmmcore
 
-# The bzImage loader on hostile images (libFuzzer).
+# The Linux loader (bzImage, vmlinux) on hostile images (libFuzzer).
 FUZZERS += linux_boot
 linux_boot-fuzz-srcs := tests/fuzz/linux_boot.c vmm/linux.c vmm/elf.c
+TESTS += vmm_acpi
+vmm_acpi-libs := vmmcore
 TESTS += vmm_mptable
 vmm_mptable-libs := vmmcore
 TESTS += vmm_net_ctrl

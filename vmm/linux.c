@@ -77,9 +77,6 @@
 static u16 rd16(const u8 *p) { return (u16)(p[0] | p[1] << 8); }
 static u32 rd32(const u8 *p) { return rd16(p) | (u32)rd16(p + 2) << 16; }
 static u64 rd64(const u8 *p) { return rd32(p) | (u64)rd32(p + 4) << 32; }
-static void wr16(u8 *p, u16 v) { p[0] = (u8)v; p[1] = (u8)(v >> 8); }
-static void wr32(u8 *p, u32 v) { wr16(p, (u16)v); wr16(p + 2, (u16)(v >> 16)); }
-static void wr64(u8 *p, u64 v) { wr32(p, (u32)v); wr32(p + 4, (u32)(v >> 32)); }
 
 #define fail(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
 
@@ -192,9 +189,9 @@ static void e820_add(u8 *bp, u64 addr, u64 size, u32 type)
 	u8 n = bp[BP_E820_ENTRIES];
 	u8 *e = bp + BP_E820_TABLE + 20 * n;
 
-	wr64(e, addr);
-	wr64(e + 8, size);
-	wr32(e + 16, type);
+	vmm_put64(e, addr);
+	vmm_put64(e + 8, size);
+	vmm_put32(e + 16, type);
 	bp[BP_E820_ENTRIES] = n + 1;
 }
 
@@ -256,10 +253,10 @@ int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *in
 			memset(low_ram + sg->gpa + sg->filesz, 0, sg->memsz - sg->filesz);
 		}
 		/* No setup header to copy: the fields a boot loader provides. */
-		wr16(bp + HDR_BOOT_FLAG, BOOT_FLAG_VALUE);
-		wr32(bp + HDR_MAGIC, HDR_MAGIC_VALUE);
-		wr32(bp + HDR_KERNEL_ALIGNMENT, VMLINUX_ALIGN);
-		wr32(bp + HDR_CMDLINE_SIZE, lk->cmdline_max);
+		vmm_put16(bp + HDR_BOOT_FLAG, BOOT_FLAG_VALUE);
+		vmm_put32(bp + HDR_MAGIC, HDR_MAGIC_VALUE);
+		vmm_put32(bp + HDR_KERNEL_ALIGNMENT, VMLINUX_ALIGN);
+		vmm_put32(bp + HDR_CMDLINE_SIZE, lk->cmdline_max);
 		bp[HDR_LOADFLAGS] = LOADED_HIGH;
 		entry->rip = lk->elf.entry;		/* phys_startup_64 */
 	} else {
@@ -267,19 +264,19 @@ int vmm_linux_load(const void *image, const struct vmm_linux *lk, const void *in
 		       lk->kernel_len);
 		memcpy(bp + HDR_START, (const u8 *)image + HDR_START, lk->hdr_len);
 		bp[HDR_LOADFLAGS] |= LOADED_HIGH | CAN_USE_HEAP;
-		wr16(bp + HDR_HEAP_END_PTR, 0xfe00);
+		vmm_put16(bp + HDR_HEAP_END_PTR, 0xfe00);
 		entry->rip = VMM_LINUX_LOAD_GPA + 0x200;	/* startup_64 */
 	}
 	bp[HDR_TYPE_OF_LOADER] = 0xff;		/* "undefined" boot loader */
 
 	memset(low_ram + VP_CMDLINE_GPA, 0, VP_CMDLINE_MAX + 1);
 	memcpy(low_ram + VP_CMDLINE_GPA, cmdline, cmdlen);
-	wr32(bp + HDR_CMD_LINE_PTR, (u32)VP_CMDLINE_GPA);
-	wr32(bp + BP_EXT_CMD_LINE_PTR, 0);
-	wr32(bp + HDR_RAMDISK_IMAGE, (u32)initrd_gpa);
-	wr32(bp + HDR_RAMDISK_SIZE, (u32)initrd_len);
-	wr32(bp + BP_EXT_RAMDISK_IMAGE, 0);
-	wr32(bp + BP_EXT_RAMDISK_SIZE, 0);
+	vmm_put32(bp + HDR_CMD_LINE_PTR, (u32)VP_CMDLINE_GPA);
+	vmm_put32(bp + BP_EXT_CMD_LINE_PTR, 0);
+	vmm_put32(bp + HDR_RAMDISK_IMAGE, (u32)initrd_gpa);
+	vmm_put32(bp + HDR_RAMDISK_SIZE, (u32)initrd_len);
+	vmm_put32(bp + BP_EXT_RAMDISK_IMAGE, 0);
+	vmm_put32(bp + BP_EXT_RAMDISK_SIZE, 0);
 
 	/*
 	 * The memory map a PC BIOS would report: RAM below the EBDA, the legacy

@@ -255,9 +255,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < v.opts.cpus; i++)
 		if (kvm_vcpu_create(&v.vm, &v.vcpu[i], (int)i))
 			die(1, "vCPU %u: %s", i, v.vcpu[i].err);
-	if (linux_guest && vmm_mptable_write(kvm_vm_gpa_to_hva(&v.vm, 0, layout.range[0].size),
-					     layout.range[0].size, v.opts.cpus))
-		die(1, "guest RAM too small for the MP table");
+	if (linux_guest) {
+		u8 *low = kvm_vm_gpa_to_hva(&v.vm, 0, layout.range[0].size);
+
+		if (vmm_mptable_write(low, layout.range[0].size, v.opts.cpus))
+			die(1, "guest RAM too small for the MP table");
+		if (!v.opts.no_acpi && vmm_acpi_write(low, layout.range[0].size, v.opts.cpus))
+			die(1, "guest RAM too small for the ACPI tables");
+	}
 	boot = (struct kvm_x86_boot){
 		.gdt_gpa = VP_BOOT_GDT_GPA,
 		.page_tables_gpa = VP_PAGE_TABLES_GPA,

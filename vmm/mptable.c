@@ -35,23 +35,11 @@ enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 };
 #define MP_PROC_BP		0x02
 #define MP_IRQ_ACTIVE_LOW_LEVEL	0x0f	/* polarity 3 (low), trigger 3 (level) */
 
-static u8 checksum(const u8 *p, size_t n)
-{
-	u8 sum = 0;
-
-	while (n--)
-		sum += *p++;
-	return (u8)-sum;
-}
-
-static void put16(u8 *p, u16 v) { p[0] = (u8)v; p[1] = (u8)(v >> 8); }
-static void put32(u8 *p, u32 v) { put16(p, (u16)v); put16(p + 2, (u16)(v >> 16)); }
-
 static u8 *entry8(u8 *p, u8 type, u8 a, u16 flags, u8 bus, u8 irq, u8 dst, u8 pin)
 {
 	p[0] = type;
 	p[1] = a;
-	put16(p + 2, flags);
+	vmm_put16(p + 2, flags);
 	p[4] = bus;
 	p[5] = irq;
 	p[6] = dst;
@@ -82,8 +70,8 @@ int vmm_mptable_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus)
 		p[1] = (u8)i;					/* local APIC ID */
 		p[2] = MP_LAPIC_VERSION;
 		p[3] = MP_PROC_EN | (i == 0 ? MP_PROC_BP : 0);
-		put32(p + 4, 0x600);				/* family 6 */
-		put32(p + 8, (1U << 0) | (1U << 9));		/* FPU, APIC */
+		vmm_put32(p + 4, 0x600);				/* family 6 */
+		vmm_put32(p + 8, (1U << 0) | (1U << 9));		/* FPU, APIC */
 		p += MP_PROC_LEN;
 	}
 	memcpy(p, "\x01\x00PCI   ", 8);			/* bus 0 */
@@ -94,7 +82,7 @@ int vmm_mptable_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus)
 	p[1] = ioapic_id;
 	p[2] = MP_IOAPIC_VERSION;
 	p[3] = 1;					/* enabled */
-	put32(p + 4, MP_IOAPIC_ADDR);
+	vmm_put32(p + 4, MP_IOAPIC_ADDR);
 	p += MP_ENTRY_LEN;
 	n += 3;
 	for (i = 0; i < 16; i++) {
@@ -111,18 +99,18 @@ int vmm_mptable_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus)
 	n += 2;
 
 	memcpy(hdr, "PCMP", 4);
-	put16(hdr + 4, (u16)(p - hdr));
+	vmm_put16(hdr + 4, (u16)(p - hdr));
 	hdr[6] = MP_SPEC_REV;
 	memcpy(hdr + 8, "VIOPLANE", 8);
 	memcpy(hdr + 16, "vmm         ", 12);
-	put16(hdr + 34, (u16)n);
-	put32(hdr + 36, MP_LAPIC_ADDR);
-	hdr[7] = checksum(hdr, (size_t)(p - hdr));
+	vmm_put16(hdr + 34, (u16)n);
+	vmm_put32(hdr + 36, MP_LAPIC_ADDR);
+	hdr[7] = vmm_checksum(hdr, (size_t)(p - hdr));
 
 	memcpy(fp, "_MP_", 4);
-	put32(fp + 4, (u32)(VMM_MPTABLE_GPA + MP_FLOAT_LEN));
+	vmm_put32(fp + 4, (u32)(VMM_MPTABLE_GPA + MP_FLOAT_LEN));
 	fp[8] = 1;					/* length in 16-byte units */
 	fp[9] = MP_SPEC_REV;
-	fp[10] = checksum(fp, MP_FLOAT_LEN);
+	fp[10] = vmm_checksum(fp, MP_FLOAT_LEN);
 	return 0;
 }

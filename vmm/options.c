@@ -26,7 +26,7 @@ static const char usage[] =
 "                   [,poll-us=N]]...\n"
 "           [--vhost-user=SOCK[,type=blk|net][,queue-size=N]]...\n"
 "           [--net tap=NAME[,queues=N][,mac=MAC][,queue-size=N]]...\n"
-"           [--no-ioeventfd] [--no-irqfd]\n"
+"           [--no-ioeventfd] [--no-irqfd] [--no-acpi]\n"
 "\n"
 "Run an x86-64 guest on /dev/kvm: a bare ELF image or a Linux kernel.\n"
 "\n"
@@ -68,16 +68,19 @@ static const char usage[] =
 "                       (256).  Needs /dev/vhost-net (modprobe vhost_net)\n"
 "      --no-ioeventfd   queue notifications exit to vmm (the old emulated path)\n"
 "      --no-irqfd       completions are injected by vmm, not by KVM irqfd\n"
+"      --no-acpi        no ACPI tables for a Linux guest, only the MP table\n"
+"                       (CPUs and interrupt wiring); it cannot power off then\n"
 "      --stats          print exit and device counters as one JSON line on\n"
 "                       stderr when the guest ends\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
 "Exit status: the value the guest wrote to the debug-exit port (0x501);\n"
-"0 when the guest resets the machine through the i8042 controller (how Linux\n"
-"reboots: `reboot`, or a panic with panic=-1); 125 if the guest faulted (triple\n"
-"fault, KVM internal error); 1 on a usage or host error; 128+N if killed by\n"
-"signal N.  A Linux guest has no ACPI: `poweroff` halts it and vmm waits.\n";
+"0 when the guest powers off through ACPI (Linux's `poweroff`) or resets the\n"
+"machine through the i8042 controller (how Linux reboots: `reboot`, or a panic\n"
+"with panic=-1); 125 if the guest faulted (triple fault, KVM internal error);\n"
+"1 on a usage or host error; 128+N if killed by signal N.  With --no-acpi,\n"
+"`poweroff` halts a Linux guest and vmm waits.\n";
 
 int vmm_parse_size(const char *s, u64 *out)
 {
@@ -114,7 +117,7 @@ int vmm_parse_size(const char *s, u64 *out)
 }
 
 enum { OPT_CPUS = 256, OPT_STATS, OPT_HUGETLB, OPT_DISK, OPT_VHOST_USER, OPT_NO_IOEVENTFD,
-       OPT_NO_IRQFD, OPT_INITRD, OPT_NET };
+       OPT_NO_IRQFD, OPT_INITRD, OPT_NET, OPT_NO_ACPI };
 
 static const struct option longopts[] = {
 	{ "kernel",  required_argument, NULL, 'k' },
@@ -129,6 +132,7 @@ static const struct option longopts[] = {
 	{ "net",     required_argument, NULL, OPT_NET },
 	{ "no-ioeventfd", no_argument,  NULL, OPT_NO_IOEVENTFD },
 	{ "no-irqfd", no_argument,      NULL, OPT_NO_IRQFD },
+	{ "no-acpi", no_argument,       NULL, OPT_NO_ACPI },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -381,6 +385,9 @@ enum vmm_opts_result vmm_opts_parse(int argc, char **argv, struct vmm_opts *o,
 			break;
 		case OPT_NO_IRQFD:
 			o->no_irqfd = true;
+			break;
+		case OPT_NO_ACPI:
+			o->no_acpi = true;
 			break;
 		case OPT_DISK:
 		case OPT_VHOST_USER:

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The two PC legacy devices a Linux guest touches without being told about
- * them, reduced to what it needs:
+ * The PC platform devices a Linux guest uses, reduced to what it needs:
  *  - the i8042 keyboard controller's reset line (port 0x64, command 0xfe),
- *    which is how Linux reboots a PC without ACPI: vmm ends with status 0;
+ *    which is how Linux reboots a PC: vmm ends with status 0;
+ *  - the ACPI PM1a event and control registers the FADT points at
+ *    (vmm/acpi.c): always in ACPI mode (SCI_EN reads 1), no event ever
+ *    pending; SLP_EN with the DSDT's S5 sleep type is Linux's `poweroff`:
+ *    vmm ends with status 0.  Other sleep states are not offered;
  *  - the MC146818 CMOS RTC (ports 0x70/0x71), whose clock reads the host's
  *    UTC time at start, with the update-in-progress bit clear and the
  *    "valid RAM and time" bit set, so the probe and clock reads finish.
@@ -17,6 +20,10 @@
 
 #define I8042_CMD	0x64
 #define I8042_RESET	0xfe
+#define PM1_SCI_EN	0x0001
+#define PM1_SLP_TYP(v)	(((v) >> 10) & 7)
+#define PM1_SLP_EN	0x2000		/* write-only */
+#define PM1_CNT_OFF	4		/* in pc->pm1[] */
 #define CMOS_INDEX	0x70
 #define CMOS_DATA	0x71
 
@@ -47,6 +54,40 @@ static void i8042_io(void *opaque, u64 off, void *data, u32 len, bool is_write)
 	}
 	if (len == 1 && *(u8 *)data == I8042_RESET) {
 		pc->resets++;
+		kvm_vm_request_stop(pc->vm, 0);
+	}
+}
+
+static void acpi_pm_io(void *opaque, u64 off, void *data, u32 len, bool is_write)
+{
+	struct vmm_pc *pc = opaque;
+	u8 *v = data;
+	u16 cnt;
+	u32 i;
+
+	if (off >= sizeof(pc->pm1) || len > sizeof(pc->pm1) - off) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	if (!is_write) {
+		for (i = 0; i < len; i++)	/* status: nothing ever pending */
+			v[i] = off + i < 2 ? 0 : pc->pm1[off + i];
+		if (off <= PM1_CNT_OFF && off + len > PM1_CNT_OFF)
+			v[PM1_CNT_OFF - off] |= PM1_SCI_EN;
+		return;
+	}
+	for (i = 0; i < len; i++)
+		if (off + i >= 2)		/* status bits are write-1-to-clear */
+			pc->pm1[off + i] = v[i];
+	if (off + len <= PM1_CNT_OFF)
+		return;
+	cnt = (u16)(pc->pm1[PM1_CNT_OFF] | pc->pm1[PM1_CNT_OFF + 1] << 8);
+	if (!(cnt & PM1_SLP_EN))
+		return;
+	pc->pm1[PM1_CNT_OFF + 1] &= (u8)~(PM1_SLP_EN >> 8);
+	if (PM1_SLP_TYP(cnt) == VMM_ACPI_S5_TYP) {
+		pc->poweroffs++;
 		kvm_vm_request_stop(pc->vm, 0);
 	}
 }
@@ -107,5 +148,7 @@ int vmm_pc_init(struct vmm_pc *pc, struct kvm_vm *vm)
 	ret = kvm_vm_add_pio(vm, I8042_CMD, 1, i8042_io, pc);
 	if (!ret)
 		ret = kvm_vm_add_pio(vm, CMOS_INDEX, 2, cmos_io, pc);
+	if (!ret)
+		ret = kvm_vm_add_pio(vm, VMM_ACPI_PM1_EVT, sizeof(pc->pm1), acpi_pm_io, pc);
 	return ret;
 }

@@ -10,6 +10,21 @@
 #include <stddef.h>
 #include <virtio/types.h>
 
+/* Little-endian stores into the tables and boot structures vmm writes. */
+static inline void vmm_put16(u8 *p, u16 v) { p[0] = (u8)v; p[1] = (u8)(v >> 8); }
+static inline void vmm_put32(u8 *p, u32 v) { vmm_put16(p, (u16)v); vmm_put16(p + 2, (u16)(v >> 16)); }
+static inline void vmm_put64(u8 *p, u64 v) { vmm_put32(p, (u32)v); vmm_put32(p + 4, (u32)(v >> 32)); }
+
+/* The byte that makes the sum of [p, p+n) zero when stored in it (MP, ACPI). */
+static inline u8 vmm_checksum(const u8 *p, size_t n)
+{
+	u8 sum = 0;
+
+	while (n--)
+		sum += *p++;
+	return (u8)-sum;
+}
+
 #define VMM_MEM_DEFAULT	(256ULL << 20)
 #define VMM_MEM_MIN	(2ULL << 20)
 #define VMM_MEM_MAX	(32ULL << 30)
@@ -49,6 +64,7 @@ struct vmm_opts {
 	bool hugetlb;
 	bool no_ioeventfd;
 	bool no_irqfd;
+	bool no_acpi;		/* Linux guests: MP table only */
 	unsigned int nr_devs;
 	struct vmm_dev_opts devs[VMM_MAX_DEVICES];
 };
@@ -179,6 +195,20 @@ size_t vmm_mptable_size(unsigned int nr_cpus);
 /* Write it at VMM_MPTABLE_GPA; @low_ram is guest physical 0.  0 or -EINVAL. */
 int vmm_mptable_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus);
 
+/* --- ACPI tables (vmm/acpi.c), for Linux guests unless --no-acpi -------------- */
+
+#define VMM_ACPI_GPA		0xe0000ULL	/* the RSDP, then the tables */
+#define VMM_ACPI_END		VMM_MPTABLE_GPA
+#define VMM_ACPI_PM1_EVT	0x600		/* PM1a status (2 bytes), enable (2) */
+#define VMM_ACPI_PM1_CNT	0x604		/* PM1a control (2 bytes) */
+#define VMM_ACPI_SCI_IRQ	9
+#define VMM_ACPI_S5_TYP		5		/* the DSDT's \_S5: SLP_TYP of "off" */
+
+/* Bytes the tables take for @nr_cpus (SIZE_MAX: they could not be built). */
+size_t vmm_acpi_size(unsigned int nr_cpus);
+/* Write them at VMM_ACPI_GPA; @low_ram is guest physical 0.  0 or -EINVAL. */
+int vmm_acpi_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus);
+
 /* --- devices --------------------------------------------------------------- */
 
 struct kvm_vm;
@@ -209,7 +239,9 @@ struct vmm_pc {
 	struct kvm_vm *vm;
 	u8 cmos_index;
 	u8 cmos[128];
+	u8 pm1[6];		/* ACPI PM1a status, enable, control */
 	u64 resets;
+	u64 poweroffs;
 };
 int vmm_pc_init(struct vmm_pc *pc, struct kvm_vm *vm);
 /* Doorbells absorbed by each ioeventfd since the last call. */

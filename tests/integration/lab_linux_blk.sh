@@ -13,10 +13,15 @@
 #   inproc      vmm --disk (our vhost-user-blk back-end on a vmm thread)
 #   vhost-user  vmm --vhost-user=SOCK to the vhost-user-blk program
 #   exits       vmm --disk --no-ioeventfd --no-irqfd (the emulated path)
-#   smp         vmm --cpus 2 --disk ...,queues=2: Linux brings up the second
-#               vCPU from the MP table and gives each CPU a request queue
-#   vmlinux     as inproc, with the same kernel as an uncompressed vmlinux
-#               ELF (unpacked from the bzImage here): vmm's other Linux loader
+#   exits       ... and pci=nomsi: the disk interrupts on INTx, which the
+#               DSDT's _PRT routes to IOAPIC pin 17
+#   smp         vmm --cpus 2 --disk ...,queues=2 --no-acpi: Linux brings up
+#               the second vCPU from the MP table and gives each CPU a
+#               request queue
+#   vmlinux     vmm --cpus 2 with the same kernel as an uncompressed vmlinux
+#               ELF (unpacked from the bzImage here), CPUs from the ACPI
+#               MADT; the guest ends with `poweroff -f`, which must end vmm
+#               with status 0 through ACPI
 # The guest checks: both disks found with the file's size; the first MiB reads
 # back as the host wrote it (its md5 comes on the kernel command line); a MiB
 # it writes with O_DIRECT and fsync reads back (caches dropped) and is in the
@@ -24,6 +29,8 @@
 # four concurrent O_DIRECT readers spread over the CPUs; as many CPUs online
 # and request queues as asked; a volatile write cache (FLUSH negotiated); each
 # request queue completes on its MSI-X vector; the read-only disk is read-only;
+# with ACPI, Linux took its CPUs from the MADT and its PCI root bridge from
+# the DSDT and ACPI logged no error or firmware bug (without, no tables);
 # after the driver is unbound and bound again (a device reset, the back-end
 # stopped and set up anew) the disk still reads what was written.
 # The lab checks vmm's exit status (the guest's, through vmm-exit) and, from
@@ -71,15 +78,36 @@ for i in 1 2 3 4; do
 done
 [ "$(cat /sys/block/vda/queue/write_cache)" = "write back" ] ||
 	{ no "write cache: $(cat /sys/block/vda/queue/write_cache)"; exit 16; }
-q=0
-while [ $q -lt $cpus ]; do
-	req=$(grep "virtio0-req.$q\$" /proc/interrupts)
+irqs() { echo "$1" | awk -v c=$cpus '{ s = 0; for (i = 2; i <= c + 1; i++) s += $i; print s }'; }
+if [ "$(arg intx)" = 1 ]; then
+	# pci=nomsi: the disk's INTA, routed by the DSDT's _PRT (slot 1: GSI 17),
+	# level-triggered on the IOAPIC.
+	req=$(grep " virtio0\$" /proc/interrupts)
 	echo "VPT-IRQ $req"
-	case $req in *PCI-MSI*) ;; *) no "no MSI-X vector for request queue $q"; exit 17 ;; esac
-	n=$(echo "$req" | awk -v c=$cpus '{ s = 0; for (i = 2; i <= c + 1; i++) s += $i; print s }')
-	[ "${n:-0}" -gt 0 ] || { no "no interrupts on request queue $q"; exit 17; }
-	q=$((q + 1))
-done
+	case $req in *IO-APIC*17-fasteoi*) ;; *) no "virtio0 is not on IOAPIC pin 17, level"; exit 17 ;; esac
+	[ "$(irqs "$req")" -gt 0 ] || { no "no interrupts on INTx"; exit 17; }
+else
+	q=0
+	while [ $q -lt $cpus ]; do
+		req=$(grep "virtio0-req.$q\$" /proc/interrupts)
+		echo "VPT-IRQ $req"
+		case $req in *PCI-MSI*) ;; *) no "no MSI-X vector for request queue $q"; exit 17 ;; esac
+		[ "$(irqs "$req")" -gt 0 ] || { no "no interrupts on request queue $q"; exit 17; }
+		q=$((q + 1))
+	done
+fi
+# ACPI (vmm's default for Linux) or, with --no-acpi, the MP table alone.
+if [ "$(arg acpi)" = 1 ]; then
+	for t in FACP APIC DSDT; do
+		[ -e /sys/firmware/acpi/tables/$t ] || { no "no ACPI $t table"; exit 21; }
+	done
+	dmesg | grep -E "ACPI( BIOS)? (Error|Warning)|ACPI: .*[Ff]irmware [Bb]ug" && { no "ACPI complained"; exit 21; }
+	dmesg | grep -q "Using ACPI (MADT) for SMP configuration" || { no "CPUs not from the MADT"; exit 21; }
+	dmesg | grep -q "PCI Root Bridge \[PCI0\]" || { no "no PCI root bridge from the DSDT"; exit 21; }
+else
+	[ ! -e /sys/firmware/acpi/tables/DSDT ] || { no "ACPI tables despite --no-acpi"; exit 21; }
+	dmesg | grep -q "found SMP MP-table" || { no "no MP table"; exit 21; }
+fi
 [ "$(cat /sys/block/vdb/ro)" = 1 ] || { no "vdb is not read-only"; exit 18; }
 if dd if=/dev/zero of=/dev/vdb bs=4k count=1 oflag=direct 2>/dev/null; then
 	no "a write to the read-only disk succeeded"; exit 18
@@ -121,19 +149,32 @@ newdisks() {
 	md5=$(dd if=d.img bs=1M count=1 2>/dev/null | md5sum | cut -d' ' -f1)
 }
 
-# guest VMM-ARGS...: the disks (CPUS: --cpus, default 1; KERNEL: /vmlinuz).  One more try (said
+# guest VMM-ARGS...: the disks.  CPUS: --cpus (1); KERNEL (/vmlinuz); ACPI=0:
+# --no-acpi; EXTRA: more kernel command line; END=poweroff: the guest ends
+# with `poweroff -f`, which must end vmm with status 0.  One more try (said
 # so) if the guest never gets going or hangs: see guest_once.
 guest() { run_case guest_once "$@"; }
+
+done_or_off() { vmm_done || grep -q VPT-POWEROFF out; }
 
 # 0 passed, 1 failed (reported), 2 the guest kernel never reached /init or
 # did not finish within 120 s of it (in $why; nested SVM under TCG does that
 # now and then, see boot_vmm).
 guest_once() {
+	noacpi=
+	[ "${ACPI:-1}" = 0 ] && noacpi=--no-acpi
 	boot_vmm out --kernel ${KERNEL:-/vmlinuz} --initrd /inner.cpio --mem 256M --stats \
-		--cpus ${CPUS:-1} "$@" \
-		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5 vpt.cpus=${CPUS:-1}" ||
+		--cpus ${CPUS:-1} $noacpi "$@" \
+		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5 vpt.cpus=${CPUS:-1} vpt.acpi=${ACPI:-1} vpt.end=${END:-exit} ${EXTRA:-}" ||
 		{ why="kernel did not reach /init"; return 2; }
-	if ! wait_for 120 vmm_done; then
+	wait_for 120 done_or_off
+	if grep -q VPT-POWEROFF out && ! wait_for 20 vmm_done; then
+		kill -9 $vmm 2>/dev/null
+		wait $vmm 2>/dev/null
+		fail "vmm still running 20 s after the guest's poweroff -f"
+		return 1
+	fi
+	if ! vmm_done; then
 		echo "VPLAB-NOTE: case $case: vmm still running 120 s after /init:"
 		tail -n 5 out | sed 's/^/VPLAB-NOTE:   /'
 		kill -9 $vmm 2>/dev/null
@@ -145,6 +186,10 @@ guest_once() {
 	rc=$?
 	grep -q VPT-PASS out || { fail "guest checks failed (vmm status $rc)"; return 1; }
 	[ $rc = 0 ] || { fail "vmm exited $rc"; return 1; }
+	if [ "${END:-}" = poweroff ]; then
+		grep -q VPT-POWEROFF out && grep -q "reboot: Power down" out ||
+			{ fail "vmm ended, but not by the guest powering off"; return 1; }
+	fi
 	wrote=$(sed -n 's/.*VPT-WROTE \([0-9a-f]*\).*/\1/p' out)
 	got=$(dd if=d.img bs=1M skip=8 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
 	[ -n "$wrote" ] && [ "$got" = "$wrote" ] ||
@@ -178,23 +223,25 @@ kill $vub; wait $vub 2>/dev/null
 
 case=exits
 newdisks
-if guest --disk path=d.img --disk path=ro.img,readonly --no-ioeventfd --no-irqfd; then
+if EXTRA="pci=nomsi vpt.intx=1" guest --disk path=d.img --disk path=ro.img,readonly \
+	--no-ioeventfd --no-irqfd; then
 	ke=$(stat_of notify_exits); vi=$(stat_of irq_vmm)
 	if [ "${ke:-0}" -gt 0 ] && [ "${vi:-0}" -gt 0 ]; then
-		echo "VPLAB-CASE $case PASS (notify exits $ke, vmm-injected irqs $vi)"
+		echo "VPLAB-CASE $case PASS (INTx, notify exits $ke, vmm-injected irqs $vi)"
 	else
 		fail "stats: notify_exits=$ke irq_vmm=$vi"
 	fi
 fi
 case=smp
 newdisks
-if CPUS=2 guest --disk path=d.img,queues=2 --disk path=ro.img,readonly; then
-	echo "VPLAB-CASE $case PASS (2 vCPUs, a request queue each)"
+if ACPI=0 CPUS=2 guest --disk path=d.img,queues=2 --disk path=ro.img,readonly; then
+	echo "VPLAB-CASE $case PASS (2 vCPUs from the MP table, a request queue each)"
 fi
 case=vmlinux
 newdisks
-if KERNEL=/vmlinux guest --disk path=d.img --disk path=ro.img,readonly; then
-	echo "VPLAB-CASE $case PASS (the kernel booted from its vmlinux ELF)"
+if KERNEL=/vmlinux CPUS=2 END=poweroff guest --disk path=d.img,queues=2 \
+	--disk path=ro.img,readonly; then
+	echo "VPLAB-CASE $case PASS (booted from its vmlinux ELF, 2 vCPUs from the MADT, powered off)"
 fi
 exit $fails
 EOF

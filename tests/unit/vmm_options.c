@@ -91,10 +91,10 @@ int main(void)
 
 	CHECK(parse(&o, err, ARGS("--kernel", "k")) == VMM_OPTS_RUN);
 	CHECK(!strcmp(o.kernel, "k") && o.mem == VMM_MEM_DEFAULT && o.cpus == 1 &&
-	      !strcmp(o.cmdline, "") && !o.stats);
-	CHECK(parse(&o, err, ARGS("-k", "g", "-m", "1G", "-c", "echo hi", "--stats")) ==
-	      VMM_OPTS_RUN);
-	CHECK(o.mem == 1ULL << 30 && !strcmp(o.cmdline, "echo hi") && o.stats);
+	      !strcmp(o.cmdline, "") && !o.stats && !o.no_acpi);
+	CHECK(parse(&o, err, ARGS("-k", "g", "-m", "1G", "-c", "echo hi", "--stats",
+				  "--no-acpi")) == VMM_OPTS_RUN);
+	CHECK(o.mem == 1ULL << 30 && !strcmp(o.cmdline, "echo hi") && o.stats && o.no_acpi);
 	CHECK(parse(&o, err, ARGS("--kernel=g", "--mem=64M", "--cpus=1")) == VMM_OPTS_RUN);
 	CHECK(o.mem == 64ULL << 20);
 
