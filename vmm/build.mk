@@ -32,6 +32,8 @@ vmm_linux-libs := vmmcore
 # The Linux loader (bzImage, vmlinux) on hostile images (libFuzzer).
 FUZZERS += linux_boot
 linux_boot-fuzz-srcs := tests/fuzz/linux_boot.c vmm/linux.c vmm/elf.c
+TESTS += vmm_serial
+vmm_serial-libs := vmmcore kvm
 TESTS += vmm_acpi
 vmm_acpi-libs := vmmcore
 TESTS += vmm_mptable

@@ -37,6 +37,15 @@ static void __attribute__((noreturn, format(printf, 2, 3))) die(int status, cons
 	exit(status);
 }
 
+/* A terminal on stdin went raw for the guest: give it back on every exit. */
+static struct vmm_serial *tty_serial;
+
+static void restore_tty(void)
+{
+	if (tty_serial)
+		vmm_serial_restore_tty(tty_serial);
+}
+
 /* Read a whole file named on the command line; every failure is a one-line error. */
 static void *read_file(const char *what, const char *path, size_t *len)
 {
@@ -250,6 +259,12 @@ int main(int argc, char **argv)
 		die(1, "%s", err);
 	if (vmm_evloop_start(&v.ev))
 		die(1, "cannot start the I/O thread");
+	/* The guest's serial input: vmm's stdin (a terminal goes raw until exit). */
+	ret = vmm_serial_attach_input(&v.serial, &v.ev, STDIN_FILENO);
+	if (ret)
+		die(1, "cannot take serial input from stdin: %s", strerror(-ret));
+	tty_serial = &v.serial;
+	atexit(restore_tty);
 
 	/* vCPU 0 boots; with an in-kernel LAPIC the others wait in KVM for INIT/SIPI. */
 	for (i = 0; i < v.opts.cpus; i++)
@@ -304,6 +319,7 @@ int main(int argc, char **argv)
 	}
 
 	vmm_serial_flush(&v.serial);
+	vmm_serial_detach_input(&v.serial);
 	if (v.opts.stats)
 		print_stats(&v);
 	switch (res) {

@@ -75,12 +75,15 @@ static const char usage[] =
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
+"The guest's serial port (COM1) is vmm's stdout and stdin.  A terminal on\n"
+"stdin goes raw while vmm runs, every key to the guest; Ctrl-A x quits vmm.\n"
+"\n"
 "Exit status: the value the guest wrote to the debug-exit port (0x501);\n"
 "0 when the guest powers off through ACPI (Linux's `poweroff`) or resets the\n"
 "machine through the i8042 controller (how Linux reboots: `reboot`, or a panic\n"
 "with panic=-1); 125 if the guest faulted (triple fault, KVM internal error);\n"
-"1 on a usage or host error; 128+N if killed by signal N.  With --no-acpi,\n"
-"`poweroff` halts a Linux guest and vmm waits.\n";
+"1 on a usage or host error; 128+N if killed by signal N (130 for Ctrl-A x).\n"
+"With --no-acpi, `poweroff` halts a Linux guest and vmm waits.\n";
 
 int vmm_parse_size(const char *s, u64 *out)
 {

@@ -6,9 +6,13 @@
 #ifndef VMM_VMM_H
 #define VMM_VMM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <termios.h>
 #include <virtio/types.h>
+
+#include "evloop.h"
 
 /* Little-endian stores into the tables and boot structures vmm writes. */
 static inline void vmm_put16(u8 *p, u16 v) { p[0] = (u8)v; p[1] = (u8)(v >> 8); }
@@ -213,17 +217,61 @@ int vmm_acpi_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus);
 
 struct kvm_vm;
 
-/* 16550-style UART on COM1 whose transmitter writes to @out_fd. */
+/*
+ * 16550-style UART on COM1: the transmitter writes to @out_fd, the receiver
+ * takes what vmm_serial_attach_input() reads from an fd (or vmm_serial_rx()).
+ */
+#define VMM_SERIAL_RX_MAX	256
+#define VMM_SERIAL_ESCAPE	0x01	/* Ctrl-A, then x: quit (terminal input) */
+#define VMM_SERIAL_QUIT_STATUS	130	/* vmm's status then, as for SIGINT */
+
+struct vmm_evloop;
 struct vmm_serial {
 	struct kvm_vm *vm;
 	int out_fd;
+	pthread_mutex_t lock;	/* the vCPUs' port accesses vs the I/O thread's input */
 	u8 ier, lcr, mcr, scr, dll, dlm;
 	bool thri_pending;	/* transmitter-empty interrupt not yet acknowledged */
 	bool irq_level;		/* what IRQ 4 was last set to */
 	unsigned int len;
 	char buf[4096];
+	/* receiver */
+	u8 rx[VMM_SERIAL_RX_MAX];
+	unsigned int rx_head, rx_count;
+	struct vmm_evloop *ev;
+	struct vmm_ev_watch in;	/* in.fd < 0: no input */
+	bool in_paused;		/* input waits until the guest reads the buffer down */
+	bool escape;		/* input is a terminal: Ctrl-A x quits */
+	bool esc_seen;		/* the last input byte was Ctrl-A */
+	bool quit;		/* Ctrl-A x was typed */
+	bool tty_raw;		/* tty_fd's terminal settings to restore */
+	int tty_fd;
+	struct termios tty_saved;
 };
+/* The UART's state, without registering its ports (unit tests: @vm NULL). */
+void vmm_serial_reset(struct vmm_serial *s, struct kvm_vm *vm, int out_fd);
 int vmm_serial_init(struct vmm_serial *s, struct kvm_vm *vm, int out_fd);
+/* The port handler (offset 0-7 from VP_PORT_SERIAL). */
+void vmm_serial_io(void *opaque, u64 off, void *data, u32 len, bool is_write);
+/* Queue received bytes for the guest; returns how many fit (the rest: later). */
+size_t vmm_serial_rx(struct vmm_serial *s, const u8 *buf, size_t n);
+/*
+ * Terminal input (s->escape): Ctrl-A x sets s->quit and stops the VM with
+ * VMM_SERIAL_QUIT_STATUS, Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A then
+ * anything else sends both.  Other input goes through as is.  The caller
+ * offers at most the free room less one byte; returns the bytes consumed.
+ */
+size_t vmm_serial_input(struct vmm_serial *s, const u8 *buf, size_t n);
+/*
+ * Feed the guest what arrives on @fd, from the I/O thread: a pipe, socket or
+ * terminal (a terminal in the foreground is put in raw mode, restored by
+ * vmm_serial_detach_input(), with Ctrl-A x to quit).  Anything else (a
+ * regular file, /dev/null) gives no input.  0, or -errno.
+ */
+int vmm_serial_attach_input(struct vmm_serial *s, struct vmm_evloop *ev, int fd);
+void vmm_serial_detach_input(struct vmm_serial *s);
+/* Only the terminal settings (from an atexit handler: takes no lock). */
+void vmm_serial_restore_tty(struct vmm_serial *s);
 void vmm_serial_flush(struct vmm_serial *s);
 
 /* Debug-exit port and the notification test device (see guest_abi.h). */

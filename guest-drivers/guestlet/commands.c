@@ -70,6 +70,34 @@ static void cmd_echo(const char *args, size_t len)
 	gd_putc('\n');
 }
 
+/*
+ * serial-echo: say "serial-echo: ready", then print each line that comes in
+ * on COM1 (ended by CR or LF) as "serial: LINE", until the line "end".
+ */
+static void cmd_serial_echo(const char *args, size_t len)
+{
+	char line[128];
+	size_t n = 0;
+	u8 c;
+
+	gl_no_args("serial-echo", args, len);
+	gd_printf("serial-echo: ready\n");
+	for (;;) {
+		c = gl_serial_getc();
+		if (c != '\r' && c != '\n') {
+			if (n < sizeof(line))
+				line[n++] = (char)c;
+			continue;
+		}
+		if (!n)
+			continue;
+		if (gl_word_is(line, n, "end"))
+			return;
+		gd_printf("serial: %.*s\n", (int)n, line);
+		n = 0;
+	}
+}
+
 static void cmd_exit(const char *args, size_t len)
 {
 	u64 status;
@@ -265,6 +293,7 @@ static void cmd_bench_exits(const char *args, size_t len)
 
 static const struct gl_cmd gl_cmds[] = {
 	{ "echo", cmd_echo },
+	{ "serial-echo", cmd_serial_echo },
 	{ "exit", cmd_exit },
 	{ "triple-fault", cmd_triple_fault },
 	{ "bench-exits", cmd_bench_exits },

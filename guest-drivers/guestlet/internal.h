@@ -88,6 +88,7 @@ void gl_idt_set_gate(unsigned int vector, u64 handler, unsigned int dpl,
 int gl_platform_init(const struct vp_boot_info *bi);
 extern const struct vp_boot_info *gl_boot_info;
 void gl_serial_putc(char c);
+u8 gl_serial_getc(void);		/* waits (polling LSR) for a received byte */
 void gl_heap_range(u64 *next, u64 *end);
 
 /* commands.c / bench.c */

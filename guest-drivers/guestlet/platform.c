@@ -14,6 +14,8 @@
 #define SERIAL_THR	0
 #define SERIAL_LSR	5
 #define SERIAL_LSR_THRE	0x20
+#define SERIAL_LSR_DR	0x01
+#define SERIAL_RBR	0
 #define SERIAL_SPIN_MAX	1000	/* LSR polls before writing anyway */
 
 const struct vp_boot_info *gl_boot_info;
@@ -30,6 +32,13 @@ void gl_serial_putc(char c)
 		gd_cpu_relax();
 	}
 	gd_outb(VP_PORT_SERIAL + SERIAL_THR, (u8)c);
+}
+
+u8 gl_serial_getc(void)
+{
+	while (!(gd_inb(VP_PORT_SERIAL + SERIAL_LSR) & SERIAL_LSR_DR))
+		gd_cpu_relax();
+	return gd_inb(VP_PORT_SERIAL + SERIAL_RBR);
 }
 
 void gd_putc(char c)

@@ -239,7 +239,7 @@ boot_vmm() {
 	bv_out=$1; shift
 	for bv_try in 1 2; do
 		: >"$bv_out"
-		vmm "$@" >"$bv_out" 2>&1 </dev/null &
+		vmm "$@" >"$bv_out" 2>&1 <"${VMM_STDIN:-/dev/null}" &
 		vmm=$!
 		wait_for 60 bv_started
 		grep -q VPLAB-GUEST-INIT "$bv_out" && return 0

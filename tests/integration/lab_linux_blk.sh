@@ -10,7 +10,8 @@
 #
 # In one lab boot, four cases, each a fresh 64 MiB image whose first MiB is
 # random and a 1 MiB read-only second disk:
-#   inproc      vmm --disk (our vhost-user-blk back-end on a vmm thread)
+#   inproc      vmm --disk (our vhost-user-blk back-end on a vmm thread);
+#               the guest also reads a word the lab types on vmm's stdin
 #   vhost-user  vmm --vhost-user=SOCK to the vhost-user-blk program
 #   exits       vmm --disk --no-ioeventfd --no-irqfd (the emulated path)
 #   exits       ... and pci=nomsi: the disk interrupts on INTx, which the
@@ -49,6 +50,13 @@ cat >"$inner/guest-test" <<'EOF'
 # Runs in the Linux guest; the exit status says which check failed.
 arg() { sed -n "s/.*vpt\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 no() { echo "VPT-FAIL: $*"; }
+# vpt.input=WORD: the lab types WORD on vmm's stdin once asked; it must come
+# in on the console (ttyS0, interrupt-driven 8250).
+if [ -n "$(arg input)" ]; then
+	echo VPT-WANT-INPUT
+	read -t 60 line || { no "nothing came in on the serial console"; exit 22; }
+	[ "$line" = "$(arg input)" ] || { no "serial input '$line', typed '$(arg input)'"; exit 22; }
+fi
 [ -b /dev/vda ] && [ -b /dev/vdb ] || { no "disks not found: $(ls /sys/block)"; exit 10; }
 [ "$(cat /sys/block/vda/size)" = "$(arg sectors)" ] ||
 	{ no "vda has $(cat /sys/block/vda/size) sectors"; exit 11; }
@@ -151,11 +159,13 @@ newdisks() {
 
 # guest VMM-ARGS...: the disks.  CPUS: --cpus (1); KERNEL (/vmlinuz); ACPI=0:
 # --no-acpi; EXTRA: more kernel command line; END=poweroff: the guest ends
-# with `poweroff -f`, which must end vmm with status 0.  One more try (said
+# with `poweroff -f`, which must end vmm with status 0; INPUT=WORD: typed on
+# vmm's stdin (the FIFO on fd 3) when the guest asks.  One more try (said
 # so) if the guest never gets going or hangs: see guest_once.
 guest() { run_case guest_once "$@"; }
 
 done_or_off() { vmm_done || grep -q VPT-POWEROFF out; }
+want_input() { vmm_done || grep -q VPT-WANT-INPUT out; }
 
 # 0 passed, 1 failed (reported), 2 the guest kernel never reached /init or
 # did not finish within 120 s of it (in $why; nested SVM under TCG does that
@@ -165,8 +175,11 @@ guest_once() {
 	[ "${ACPI:-1}" = 0 ] && noacpi=--no-acpi
 	boot_vmm out --kernel ${KERNEL:-/vmlinuz} --initrd /inner.cpio --mem 256M --stats \
 		--cpus ${CPUS:-1} $noacpi "$@" \
-		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5 vpt.cpus=${CPUS:-1} vpt.acpi=${ACPI:-1} vpt.end=${END:-exit} ${EXTRA:-}" ||
+		--cmdline "console=ttyS0 rdinit=/init panic=-1 loglevel=4 nokaslr mitigations=off vpt.sectors=131072 vpt.md5=$md5 vpt.cpus=${CPUS:-1} vpt.acpi=${ACPI:-1} vpt.end=${END:-exit} ${INPUT:+vpt.input=$INPUT} ${EXTRA:-}" ||
 		{ why="kernel did not reach /init"; return 2; }
+	if [ -n "${INPUT:-}" ]; then
+		wait_for 60 want_input && echo "$INPUT" >&3
+	fi
 	wait_for 120 done_or_off
 	if grep -q VPT-POWEROFF out && ! wait_for 20 vmm_done; then
 		kill -9 $vmm 2>/dev/null
@@ -197,14 +210,18 @@ guest_once() {
 	return 0
 }
 
+# vmm's stdin for the cases that type: a FIFO held open here on fd 3.
+mkfifo in.fifo
+exec 3<>in.fifo
+
 case=inproc
 newdisks
-if guest --disk path=d.img --disk path=ro.img,readonly; then
+if VMM_STDIN=in.fifo INPUT=typed-$$ guest --disk path=d.img --disk path=ro.img,readonly; then
 	# irq_vmm: only interrupts held while the guest masked their vector
 	ke=$(stat_of notify_exits); vi=$(stat_of irq_vmm); kk=$(stat_of backend_kicks)
 	vm=$(stat_of irq_masked)
 	if [ "$ke" = 0 ] && [ "${vi:-1}" -le "${vm:-0}" ] && [ "${kk:-0}" -gt 0 ]; then
-		echo "VPLAB-CASE $case PASS (notify exits $ke, vmm-injected irqs $vi)"
+		echo "VPLAB-CASE $case PASS (serial input, notify exits $ke, vmm-injected irqs $vi)"
 	else
 		fail "stats: notify_exits=$ke irq_vmm=$vi backend_kicks=$kk"
 	fi
