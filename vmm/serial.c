@@ -2,10 +2,11 @@
 /*
  * A 16550-style UART on COM1.  What the guest writes to THR goes to an fd
  * (vmm's stdout), line-buffered; the transmitter is always empty again at
- * once.  What arrives on the input fd (vmm's stdin: a terminal, pipe or
- * socket) waits in a receive buffer the guest reads through RBR, with LSR's
- * data-ready bit; the I/O thread reads the fd only while the buffer has room,
- * so nothing is dropped (FCR's receive-FIFO reset drops what is buffered, as
+ * once.  What arrives on the input fd (vmm's stdin: a terminal, pipe, socket
+ * or regular file) waits in a receive buffer the guest reads through RBR,
+ * with LSR's data-ready bit; the I/O thread reads the fd only while the
+ * buffer has room (a regular file is read on the guest's accesses instead,
+ * as it cannot be polled), so nothing is dropped (FCR's receive-FIFO reset drops what is buffered, as
  * a 16550 would).  A terminal in the foreground is put in raw mode, so every
  * key reaches the guest: Ctrl-A x quits vmm (status 130), Ctrl-A Ctrl-A sends
  * a Ctrl-A.
@@ -80,9 +81,44 @@ void vmm_serial_flush(struct vmm_serial *s)
 	s->len = 0;
 }
 
+/* Queue bytes for the guest; returns how many fit.  s->lock held. */
+static size_t rx_push(struct vmm_serial *s, const u8 *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && s->rx_count < VMM_SERIAL_RX_MAX; i++, s->rx_count++)
+		s->rx[(s->rx_head + s->rx_count) % VMM_SERIAL_RX_MAX] = buf[i];
+	serial_update_irq(s);
+	return i;
+}
+
+/*
+ * A regular file cannot be polled, and is never slow to read: the buffer is
+ * topped up from it right here, on the vCPU's access.  s->lock held.
+ */
+static void file_refill(struct vmm_serial *s)
+{
+	u8 buf[VMM_SERIAL_RX_MAX];
+	ssize_t n;
+
+	if (s->in.fd < 0 || s->rx_count > VMM_SERIAL_RX_MAX / 2)
+		return;
+	do
+		n = read(s->in.fd, buf, VMM_SERIAL_RX_MAX - s->rx_count);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		s->in.fd = -1;			/* the end of it (or an error) */
+	else
+		rx_push(s, buf, (size_t)n);
+}
+
 /* The guest read the buffer down: let the input fd in again.  s->lock held. */
 static void rx_resume(struct vmm_serial *s)
 {
+	if (s->in_file) {
+		file_refill(s);
+		return;
+	}
 	if (s->in_paused && s->rx_count <= VMM_SERIAL_RX_MAX / 2) {
 		s->in_paused = false;
 		if (vmm_ev_add(s->ev, &s->in, EPOLLIN))
@@ -187,9 +223,7 @@ size_t vmm_serial_rx(struct vmm_serial *s, const u8 *buf, size_t n)
 	size_t i;
 
 	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < n && s->rx_count < VMM_SERIAL_RX_MAX; i++, s->rx_count++)
-		s->rx[(s->rx_head + s->rx_count) % VMM_SERIAL_RX_MAX] = buf[i];
-	serial_update_irq(s);
+	i = rx_push(s, buf, n);
 	pthread_mutex_unlock(&s->lock);
 	return i;
 }
@@ -268,9 +302,18 @@ int vmm_serial_attach_input(struct vmm_serial *s, struct vmm_evloop *ev, int fd)
 	struct stat st;
 	int ret;
 
-	if (fstat(fd, &st) || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
-				(S_ISCHR(st.st_mode) && isatty(fd))))
-		return 0;		/* /dev/null, a regular file: no input */
+	if (fstat(fd, &st))
+		return 0;
+	if (S_ISREG(st.st_mode)) {
+		pthread_mutex_lock(&s->lock);
+		s->in = (struct vmm_ev_watch){ .fd = fd };
+		s->in_file = true;
+		file_refill(s);
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	if (!(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd))))
+		return 0;		/* /dev/null and other devices: no input */
 	if (isatty(fd)) {
 		struct termios raw;
 
@@ -303,7 +346,7 @@ int vmm_serial_attach_input(struct vmm_serial *s, struct vmm_evloop *ev, int fd)
 void vmm_serial_detach_input(struct vmm_serial *s)
 {
 	pthread_mutex_lock(&s->lock);
-	if (s->in.fd >= 0 && !s->in_paused && s->ev)
+	if (s->in.fd >= 0 && !s->in_paused && !s->in_file && s->ev)
 		vmm_ev_del(s->ev, &s->in);
 	s->in.fd = -1;
 	pthread_mutex_unlock(&s->lock);

@@ -241,6 +241,7 @@ struct vmm_serial {
 	struct vmm_evloop *ev;
 	struct vmm_ev_watch in;	/* in.fd < 0: no input */
 	bool in_paused;		/* input waits until the guest reads the buffer down */
+	bool in_file;		/* input is a regular file, read on the guest's accesses */
 	bool escape;		/* input is a terminal: Ctrl-A x quits */
 	bool esc_seen;		/* the last input byte was Ctrl-A */
 	bool quit;		/* Ctrl-A x was typed */
@@ -265,8 +266,9 @@ size_t vmm_serial_input(struct vmm_serial *s, const u8 *buf, size_t n);
 /*
  * Feed the guest what arrives on @fd, from the I/O thread: a pipe, socket or
  * terminal (a terminal in the foreground is put in raw mode, restored by
- * vmm_serial_detach_input(), with Ctrl-A x to quit).  Anything else (a
- * regular file, /dev/null) gives no input.  0, or -errno.
+ * vmm_serial_detach_input(), with Ctrl-A x to quit); a regular file is read
+ * as the guest consumes it.  Anything else (/dev/null) gives no input.
+ * 0, or -errno.
  */
 int vmm_serial_attach_input(struct vmm_serial *s, struct vmm_evloop *ev, int fd);
 void vmm_serial_detach_input(struct vmm_serial *s);

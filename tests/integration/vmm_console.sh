@@ -3,6 +3,7 @@
 # comes in on COM1 printed back as "serial: LINE", until "end"):
 #   pipe      bytes piped into vmm reach the guest as they are, more lines
 #             than the UART's receive buffer holds, none lost, in order
+#   file      the same from a regular file on stdin
 #   terminal  vmm on a pseudo-terminal (script(1)): the terminal goes raw, so
 #             a typed line ends in CR and reaches the guest without local
 #             echo; Ctrl-A Ctrl-A types one Ctrl-A; Ctrl-A x quits vmm with
@@ -32,6 +33,13 @@ sed -n 's/^serial: //p' "$tmp/pipe.out" | tr -d '\r' >"$tmp/got"
 head -n 40 "$tmp/in" | cmp -s - "$tmp/got" || no "pipe: the guest got $(wc -l <"$tmp/got") of 40 lines, or not as sent"
 grep -q '^after' "$tmp/pipe.out" || no "pipe: the guest did not go on after 'end'"
 echo "pipe: $(wc -l <"$tmp/got") lines ($(wc -c <"$tmp/in") bytes) through a 256-byte buffer"
+
+# --- a regular file --------------------------------------------------------------
+timeout 60 "$VMM" --kernel "$GUEST" --cmdline "serial-echo; echo after" <"$tmp/in" >"$tmp/file.out" 2>&1
+rc=$?
+[ $rc = 0 ] || no "file: vmm exited $rc: $(tail -n 3 "$tmp/file.out")"
+sed -n 's/^serial: //p' "$tmp/file.out" | tr -d '\r' | cmp -s - "$tmp/got" ||
+	no "file: the guest did not get the file's 40 lines as they are"
 
 # --- terminal ------------------------------------------------------------------
 coproc S { script -qefc "stty -g >'$tmp/before'; '$VMM' --kernel '$GUEST' --cmdline serial-echo; echo vmm-status=\$?; stty -g >'$tmp/after'" /dev/null; }

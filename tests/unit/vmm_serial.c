@@ -7,7 +7,8 @@
  * dropped, the rest waits) and FCR's receive reset empties it; DLAB switches
  * RBR/IER to the divisor.  Terminal input: Ctrl-A x quits, Ctrl-A Ctrl-A is
  * one Ctrl-A, Ctrl-A before anything else passes both.  And input from a
- * pipe through the I/O thread, paused while the buffer is full.
+ * pipe through the I/O thread, paused while the buffer is full, and from a
+ * regular file as the guest reads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -189,6 +190,29 @@ static void test_pipe_input(void)
 	vmm_serial_detach_input(&s);
 	vmm_evloop_stop(&ev);
 	close(p[0]);
+
+	/* A regular file: read as the guest drains the buffer, all of it, in order. */
+	{
+		char path[] = "/tmp/vp-serial-XXXXXX";
+		int fd = mkstemp(path);
+
+		CHECK(fd >= 0);
+		unlink(path);
+		CHECK(write(fd, data, sizeof(data)) == (ssize_t)sizeof(data));
+		CHECK(lseek(fd, 0, SEEK_SET) == 0);
+		vmm_serial_reset(&s, NULL, -1);
+		CHECK(vmm_serial_attach_input(&s, &ev, fd) == 0 && s.in_file);
+		for (got = 0; got < sizeof(data) && (rd(&s, LSR) & 0x01); got++)
+			if (rd(&s, RBR) != data[got]) {
+				fprintf(stderr, "  file byte %u out of order\n", got);
+				failures++;
+				break;
+			}
+		CHECK(got == sizeof(data));
+		CHECK(!(rd(&s, LSR) & 0x01) && s.in.fd < 0);	/* then its end */
+		vmm_serial_detach_input(&s);
+		close(fd);
+	}
 
 	/* /dev/null: accepted, nothing watched. */
 	p[0] = open("/dev/null", O_RDONLY);
