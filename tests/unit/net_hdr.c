@@ -257,16 +257,41 @@ static void test_tx_case11(void)
 		chain_free(&c);
 	}
 
-	/* NEEDS_CSUM without VIRTIO_NET_F_CSUM, GSO without HOST_TSO4. */
+	/*
+	 * Without VIRTIO_NET_F_CSUM the header must be zero and is not read:
+	 * NEEDS_CSUM, a GSO type, bogus offsets all go unseen, and the frame
+	 * goes as a plain one, no checksum written, no GSO, MTU-bound.
+	 */
 	net_hdr_cfg_init(&cfg, F(VIRTIO_F_VERSION_1), 1500);
 	h = hdr_csum(34, 16);
-	T_EQ(tx_one(&cfg, &h, 100, one, &pkt), NET_DROP_HDR_FLAGS);
+	T_EQ(tx_one(&cfg, &h, 100, one, &pkt), NET_DROP_NONE);
+	T_EQ(pkt.flags, 0);
+	T_EQ(pkt.len, 100);
+	T_CHECK(frame_ok(pkt.data, 100));		/* no checksum stored into it */
+	h = hdr_csum(4000, 4000);			/* would be out of range */
+	T_EQ(tx_one(&cfg, &h, 100, one, &pkt), NET_DROP_NONE);
 	h = (struct virtio_net_hdr_mrg_rxbuf){ .hdr = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
-							.gso_size = 1448 } };
-	T_EQ(tx_one(&cfg, &h, 100, one, &pkt), NET_DROP_GSO_TYPE);
-	/* HOST_TSO4 without CSUM does not allow GSO (GSO needs checksum offload). */
+							.gso_size = 0 } };
+	T_EQ(tx_one(&cfg, &h, 100, one, &pkt), NET_DROP_NONE);
+	T_EQ(pkt.flags, 0);
+	T_EQ(tx_one(&cfg, &h, 9000, bytes, &pkt), NET_DROP_TOO_BIG);	/* no GSO limit */
+	/* HOST_TSO4 without CSUM: no GSO either (GSO needs checksum offload). */
 	net_hdr_cfg_init(&cfg, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_HOST_TSO4), 1500);
-	T_EQ(tx_one(&cfg, &h, 100, one, &pkt), NET_DROP_GSO_TYPE);
+	h = hdr_gso(VIRTIO_NET_HDR_GSO_TCPV4, 1448);
+	T_EQ(tx_one(&cfg, &h, 100, one, &pkt), NET_DROP_NONE);
+	T_EQ(pkt.flags, 0);
+	T_EQ(tx_one(&cfg, &h, 9000, bytes, &pkt), NET_DROP_TOO_BIG);
+	/* ...and still a chain shorter than the header is dropped. */
+	T_EQ(net_tx_pkt(&cfg, NULL, 0, &pkt), NET_DROP_HDR_SHORT);
+	{
+		static u8 g11[16];
+		struct chain c;
+
+		chain_make(&c, g11, 11, one);
+		pkt = fresh_pkt();
+		T_EQ(net_tx_pkt(&cfg, c.iov, c.n, &pkt), NET_DROP_HDR_SHORT);
+		chain_free(&c);
+	}
 	/* A 9000 MTU port takes 9018-byte frames. */
 	net_hdr_cfg_init(&cfg, F(VIRTIO_F_VERSION_1), 9000);
 	h = (struct virtio_net_hdr_mrg_rxbuf){};

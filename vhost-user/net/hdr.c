@@ -29,7 +29,6 @@ static const char *const drop_names[NET_DROP_MAX] = {
 	[NET_DROP_NONE] = "none",
 	[NET_DROP_HDR_SHORT] = "hdr_short",
 	[NET_DROP_BAD_CHAIN] = "bad_chain",
-	[NET_DROP_HDR_FLAGS] = "hdr_flags",
 	[NET_DROP_CSUM_RANGE] = "csum_range",
 	[NET_DROP_GSO_TYPE] = "gso_type",
 	[NET_DROP_GSO_SIZE] = "gso_size",
@@ -95,7 +94,7 @@ static bool csum_fits(u32 len, u16 start, u16 offset)
 enum net_drop net_tx_pkt(const struct net_hdr_cfg *cfg, const struct iovec *iov,
 			 unsigned int niov, struct net_pkt *pkt)
 {
-	struct virtio_net_hdr_mrg_rxbuf hdr;
+	struct virtio_net_hdr_mrg_rxbuf hdr = { 0 };
 	u8 *h = (u8 *)&hdr, *dst = pkt->data;
 	u32 hlen = cfg->hdr_len, got = 0, len = 0, limit;
 	unsigned int i = 0;
@@ -105,13 +104,22 @@ enum net_drop net_tx_pkt(const struct net_hdr_cfg *cfg, const struct iovec *iov,
 
 	pkt->len = 0;
 	pkt->flags = 0;
-	/* Copy the header out once, from however many iovecs hold it. */
+	/*
+	 * Copy the header out once, from however many iovecs hold it.  Without
+	 * VIRTIO_NET_F_CSUM (and so without any GSO) it has nothing the device
+	 * may act on: the driver must send it all zero (virtio 1.2, 5.1.6.2.1),
+	 * and it is skipped unread, as if it were.  Not reading it keeps its
+	 * cache line the driver's alone: the driver writes it again for the
+	 * next frame in that buffer, and a copy in our cache would make each
+	 * such write wait for our core to let go of it.
+	 */
 	for (; i < niov && got < hlen; i++) {
 		size_t n = iov[i].iov_len;
 
 		if (n > hlen - got)
 			n = hlen - got;
-		memcpy(h + got, iov[i].iov_base, n);
+		if (cfg->csum)
+			memcpy(h + got, iov[i].iov_base, n);
 		got += n;
 		off = n;
 		if (n < iov[i].iov_len)
@@ -123,9 +131,7 @@ enum net_drop net_tx_pkt(const struct net_hdr_cfg *cfg, const struct iovec *iov,
 
 	flags = hdr.hdr.flags;
 	gso_type = hdr.hdr.gso_type;
-	if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		if (!cfg->csum)
-			return NET_DROP_HDR_FLAGS;
+	if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {	/* cfg->csum, or hdr is zero */
 		csum_start = le16_to_cpu((le16)hdr.hdr.csum_start);
 		csum_offset = le16_to_cpu((le16)hdr.hdr.csum_offset);
 	}

@@ -247,9 +247,8 @@ enum net_drop {
 	/* guest TX chain (SECURITY.md case 11 and friends) */
 	NET_DROP_HDR_SHORT,	/* "hdr_short": chain shorter than the net header */
 	NET_DROP_BAD_CHAIN,	/* "bad_chain": TX chain with writable / RX chain with readable buffers */
-	NET_DROP_HDR_FLAGS,	/* "hdr_flags": NEEDS_CSUM without VIRTIO_NET_F_CSUM */
 	NET_DROP_CSUM_RANGE,	/* "csum_range": csum_start/csum_offset past the frame */
-	NET_DROP_GSO_TYPE,	/* "gso_type": unknown or not negotiated GSO type */
+	NET_DROP_GSO_TYPE,	/* "gso_type": unknown or not negotiated GSO type (with CSUM) */
 	NET_DROP_GSO_SIZE,	/* "gso_size": gso_size 0 with a GSO type */
 	NET_DROP_RUNT,		/* "runt": frame shorter than an Ethernet header */
 	NET_DROP_TOO_BIG,	/* "too_big": frame above MTU + headers (or GSO limit) */
