@@ -30,7 +30,7 @@
 #
 # env: BUILD, NET_SIZES ("64 1500"), NET_SAMPLES (per-second samples kept, 5),
 #      NET_WARMUP (samples dropped first, 2), NET_DIRS ("to-backend to-driver"),
-#      NET_REPEAT (runs per row, 1; the best is kept: on a shared machine the
+#      NET_REPEAT (runs per row, 3; the best is kept: on a shared machine the
 #      best run is the one least disturbed), NET_STAT (median: the median
 #      per-second rate of a run; max: its best second, for shared machines),
 #      NET_CPU_BACKEND (0),
@@ -46,7 +46,7 @@ net_lib_init
 
 SIZES=${NET_SIZES:-64 1500}
 SAMPLES=${NET_SAMPLES:-5}
-REPEAT=${NET_REPEAT:-1}
+REPEAT=${NET_REPEAT:-3}
 STAT=${NET_STAT:-median}
 HAVE_PERF=0
 command -v perf >/dev/null 2>&1 && perf stat -e cycles true >/dev/null 2>&1 && HAVE_PERF=1
