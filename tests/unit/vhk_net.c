@@ -15,12 +15,8 @@
 #include <linux/virtio_ring.h>
 
 #include <vhost-kernel/net.h>
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-	failures++; } } while (0)
 #define F(b) (1ULL << (b))
 
 static void expect_fail(const struct vhk_net_conf *c, int want_ret, const char *want)
@@ -79,10 +75,5 @@ int main(void)
 	expect_fail(&(struct vhk_net_conf){ .tap = "vp0", .vhost_path = "/dev/null", .pairs = 2 },
 		    -ENOTTY, "/dev/null: VHOST_SET_OWNER");
 
-	if (failures) {
-		fprintf(stderr, "vhk_net: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("vhk_net: all checks passed\n");
-	return 0;
+	return check_exit("vhk_net");
 }

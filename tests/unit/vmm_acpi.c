@@ -18,12 +18,8 @@
 
 #include <vmm/guest_abi.h>
 #include "../../vmm/vmm.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-	failures++; } } while (0)
 
 #define LOW	(1ULL << 20)
 
@@ -421,10 +417,5 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--dump"))
 		return dump(argv[2]);
 	test_write();
-	if (failures) {
-		fprintf(stderr, "vmm_acpi: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("vmm_acpi: all checks passed\n");
-	return 0;
+	return check_exit("vmm_acpi");
 }

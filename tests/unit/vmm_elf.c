@@ -12,12 +12,8 @@
 
 #include <vmm/guest_abi.h>
 #include "../../vmm/vmm.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-	failures++; } } while (0)
 
 struct image {
 	Elf64_Ehdr eh;
@@ -132,9 +128,5 @@ int main(void)
 	make_image(&im); im.ph[2].p_paddr = (3ULL << 30) - 0x1000;	/* straddles the hole */
 	expect_bad(&im, sizeof(im), "outside guest RAM");
 
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	return 0;
+	return check_exit("vmm_elf");
 }

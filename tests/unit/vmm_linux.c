@@ -15,12 +15,8 @@
 
 #include <vmm/guest_abi.h>
 #include "../../vmm/vmm.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-	failures++; } } while (0)
 
 #define IMG_SETUP_SECTS	3
 #define IMG_SETUP	((IMG_SETUP_SECTS + 1) * 512)
@@ -420,10 +416,5 @@ int main(void)
 	test_load();
 	test_vmlinux();
 	test_real_kernel();
-	if (failures) {
-		fprintf(stderr, "vmm_linux: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("vmm_linux: all checks passed\n");
-	return 0;
+	return check_exit("vmm_linux");
 }

@@ -12,12 +12,8 @@
 
 #include <vmm/guest_abi.h>
 #include "../../vmm/vmm.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-	failures++; } } while (0)
 
 static unsigned int get16(const u8 *p) { return p[0] | p[1] << 8; }
 static unsigned int get32(const u8 *p) { return get16(p) | get16(p + 2) << 16; }
@@ -107,10 +103,5 @@ int main(void)
 	CHECK(vmm_mptable_write(ram, size, 255) == -EINVAL);
 	CHECK(vmm_mptable_write(ram, VMM_MPTABLE_END - 1, 1) == -EINVAL);
 	free(ram);
-	if (failures) {
-		fprintf(stderr, "vmm_mptable: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("vmm_mptable: all checks passed\n");
-	return 0;
+	return check_exit("vmm_mptable");
 }

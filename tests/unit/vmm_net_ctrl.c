@@ -22,12 +22,8 @@
 
 #include <virtio/vq_drv.h>
 #include "../../vmm/virtio_pci.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-	failures++; } } while (0)
 
 #define RAM_SIZE	(1 << 20)
 #define QSIZE		16
@@ -215,10 +211,5 @@ int main(void)
 
 	close(dev.q[CTRL].call_fd);
 	free(dev.req);
-	if (failures) {
-		fprintf(stderr, "vmm_net_ctrl: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("vmm_net_ctrl: all checks passed\n");
-	return 0;
+	return check_exit("vmm_net_ctrl");
 }

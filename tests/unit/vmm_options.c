@@ -5,12 +5,8 @@
 #include <string.h>
 
 #include "../../vmm/vmm.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-	failures++; } } while (0)
 
 static void size_ok(const char *s, u64 want)
 {
@@ -171,9 +167,5 @@ int main(void)
 	CHECK(o.initrd && !strcmp(o.initrd, "/i"));
 	bad(ARGS("-k", "k", "--initrd"), "needs a value");
 
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	return 0;
+	return check_exit("vmm_options");
 }

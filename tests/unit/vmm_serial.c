@@ -20,12 +20,8 @@
 #include <unistd.h>
 
 #include "../../vmm/vmm.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-	failures++; } } while (0)
 
 enum { RBR, IER, IIR, LCR, MCR, LSR, MSR, SCR };
 
@@ -227,10 +223,5 @@ int main(void)
 	test_receive();
 	test_escape();
 	test_pipe_input();
-	if (failures) {
-		fprintf(stderr, "vmm_serial: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("vmm_serial: all checks passed\n");
-	return 0;
+	return check_exit("vmm_serial");
 }
