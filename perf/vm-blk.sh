@@ -14,6 +14,11 @@
 #   inproc-exits  inproc with --no-ioeventfd --no-irqfd: every doorbell is a
 #                 heavyweight exit and every interrupt is injected by vmm (the
 #                 old emulated-I/O path, everything else identical)
+#   inproc-nopoll, inproc-exits-nopoll
+#                 the same two with a back-end that never spins for the next
+#                 request (--disk ...,poll-us=0): every request then needs its
+#                 doorbell, as in a device model without polling, so these two
+#                 show what the notification path itself costs per I/O
 # All back-ends use the host page cache (cache=writeback, qsd cache.direct=off).
 #
 # Output: one JSON line per result
@@ -25,7 +30,8 @@
 # vmm_irqs_per_io the interrupts vmm injected itself; irqs_per_io the
 # interrupts the guest took (any path).  Then a ratio table per guest mode:
 # each vhost path / host-fio (target >= 0.85 at QD 32) and each vhost path /
-# inproc-exits (target >= 10), marked met or missed.
+# inproc-exits (target >= 10), marked met or missed; and inproc-nopoll /
+# inproc-exits-nopoll, the same comparison with a doorbell per request.
 #
 # env: BUILD (build), BENCH_SECS (5), BENCH_SIZE_MB (1024), BENCH_DIR (/dev/shm),
 #      BENCH_QDS ("1 32"), BENCH_PATHS (all of the above),
@@ -42,7 +48,7 @@ REPS=${BENCH_REPS:-1}
 SIZE_MB=${BENCH_SIZE_MB:-1024}
 QDS=${BENCH_QDS:-"1 32"}
 MODES=${BENCH_GUEST:-poll=0 poll=1}
-PATHS=${BENCH_PATHS:-"host-fio inproc vhost-user qsd inproc-exits"}
+PATHS=${BENCH_PATHS:-"host-fio inproc vhost-user qsd inproc-exits inproc-nopoll inproc-exits-nopoll"}
 VMM=$BUILD/vmm GUEST=$BUILD/guestlet VUB=$BUILD/vhost-user-blk
 
 for b in "$VMM" "$GUEST" "$VUB"; do
@@ -96,6 +102,8 @@ run_guest() {	# path qd mode -> JSON line
 	case $path in
 	inproc) dev=(--disk "path=$img") ;;
 	inproc-exits) dev=(--disk "path=$img"); flags="--no-ioeventfd --no-irqfd" ;;
+	inproc-nopoll) dev=(--disk "path=$img,poll-us=0") ;;
+	inproc-exits-nopoll) dev=(--disk "path=$img,poll-us=0"); flags="--no-ioeventfd --no-irqfd" ;;
 	vhost-user|qsd) start_backend "$path" || return 1; dev=("--vhost-user=$sock") ;;
 	esac
 	out=$work/guest.out err=$work/guest.err
@@ -181,6 +189,8 @@ for qd in $QDS; do
 	done
 done
 
+# heavy_exits_per_io of a reported point.
+jq_exits() { jnum heavy_exits_per_io <<<"${LINE[$1,$2,${IOPS[$1,$2]:-x}]:-}"; }
 ratio() { [ -n "${IOPS[$1,$3]:-}" ] && [ -n "${IOPS[$2,$3]:-}" ] && [ "${IOPS[$2,$3]}" != 0 ] &&
 	echo "scale=2; ${IOPS[$1,$3]} / ${IOPS[$2,$3]}" | bc | sed 's/^\./0./'; }
 echo "#"
@@ -197,5 +207,21 @@ for m in $MODES; do
 			[ -n "$e" ] && verdict="$verdict exits:$( [ "$(echo "$e >= 10" | bc)" = 1 ] && echo met || echo missed)"
 			printf '# %-13s %-6s %3s  %10s  %12s  %s\n' "$p" "$m" "$qd" "${f:--}" "${e:--}" "$verdict"
 		done
+	done
+done
+# A doorbell per request (back-end poll-us=0): the notification path alone.
+first=1
+for m in $MODES; do
+	for qd in $QDS; do
+		e=$(ratio "inproc-nopoll/$m" "inproc-exits-nopoll/$m" "$qd") || continue
+		if [ $first = 1 ]; then
+			echo "#"
+			printf '# %-13s %-6s %3s  %10s  %12s  %s\n' "back-end" guest qd "/host-fio" \
+				"/exits" "poll-us=0: a doorbell per request; inproc-nopoll vs inproc-exits-nopoll"
+			first=0
+		fi
+		f=$(ratio "inproc-nopoll/$m" host-fio "$qd")
+		printf '# %-13s %-6s %3s  %10s  %12s  %s\n' poll-us=0 "$m" "$qd" "${f:--}" "$e" \
+			"exits/io $(jq_exits "inproc-nopoll/$m" "$qd") vs $(jq_exits "inproc-exits-nopoll/$m" "$qd")"
 	done
 done
