@@ -146,11 +146,13 @@ static void print_stats(struct vmm *v)
 	fprintf(stderr,
 		"{\"vmm\":\"stats\",\"exits\":{\"pio\":%llu,\"mmio\":%llu,\"other\":%llu},"
 		"\"testdev\":{\"pio_ioeventfd\":%llu,\"mmio_ioeventfd\":%llu,"
-		"\"mmio_exit\":%llu,\"pio_exit\":%llu}",
+		"\"mmio_exit\":%llu,\"pio_exit\":%llu},"
+		"\"platform\":{\"resets\":%llu,\"poweroffs\":%llu}",
 		(unsigned long long)pio, (unsigned long long)mmio,
 		(unsigned long long)other, (unsigned long long)pio_efd,
 		(unsigned long long)mmio_efd, (unsigned long long)v->testdev.mmio_exits,
-		(unsigned long long)v->testdev.pio_exits);
+		(unsigned long long)v->testdev.pio_exits, (unsigned long long)v->pc.resets,
+		(unsigned long long)v->pc.poweroffs);
 	vmm_devices_stats_json(&v->devs, stderr);
 	fputs("}\n", stderr);
 }

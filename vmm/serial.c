@@ -4,12 +4,12 @@
  * (vmm's stdout), line-buffered; the transmitter is always empty again at
  * once.  What arrives on the input fd (vmm's stdin: a terminal, pipe, socket
  * or regular file) waits in a receive buffer the guest reads through RBR,
- * with LSR's data-ready bit; the I/O thread reads the fd only while the
- * buffer has room (a regular file is read on the guest's accesses instead,
- * as it cannot be polled), so nothing is dropped (FCR's receive-FIFO reset drops what is buffered, as
- * a 16550 would).  A terminal in the foreground is put in raw mode, so every
- * key reaches the guest: Ctrl-A x quits vmm (status 130), Ctrl-A Ctrl-A sends
- * a Ctrl-A.
+ * with LSR's data-ready bit.  The I/O thread reads the fd only while the
+ * buffer has room (a regular file, which cannot be polled, is read on the
+ * guest's accesses instead), so vmm drops nothing; FCR's receive-FIFO reset
+ * drops what is buffered, as on a 16550.  A terminal in the foreground is put
+ * in raw mode, so every key reaches the guest: Ctrl-A x quits vmm (status
+ * 130), Ctrl-A Ctrl-A sends a Ctrl-A.
  *
  * Interrupts as on a 16550, on ISA IRQ 4, level: received data available
  * (IER bit 0) while the buffer is not empty, then transmitter empty (IER bit

@@ -200,8 +200,9 @@ guest_once() {
 	grep -q VPT-PASS out || { fail "guest checks failed (vmm status $rc)"; return 1; }
 	[ $rc = 0 ] || { fail "vmm exited $rc"; return 1; }
 	if [ "${END:-}" = poweroff ]; then
-		grep -q VPT-POWEROFF out && grep -q "reboot: Power down" out ||
-			{ fail "vmm ended, but not by the guest powering off"; return 1; }
+		grep -q VPT-POWEROFF out && grep -q "reboot: Power down" out &&
+			[ "$(stat_of poweroffs)" = 1 ] ||
+			{ fail "vmm ended, but not by the guest powering off (poweroffs: $(stat_of poweroffs))"; return 1; }
 	fi
 	wrote=$(sed -n 's/.*VPT-WROTE \([0-9a-f]*\).*/\1/p' out)
 	got=$(dd if=d.img bs=1M skip=8 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
