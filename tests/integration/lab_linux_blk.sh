@@ -16,9 +16,9 @@
 #   exits       vmm --disk --no-ioeventfd --no-irqfd (the emulated path)
 #   exits       ... and pci=nomsi: the disk interrupts on INTx, which the
 #               DSDT's _PRT routes to IOAPIC pin 17
-#   smp         vmm --cpus 2 --disk ...,queues=2 --no-acpi: Linux brings up
-#               the second vCPU from the MP table and gives each CPU a
-#               request queue
+#   smp         vmm --cpus 2 --disk ...,queues=2 --no-acpi and pci=nomsi:
+#               Linux brings up the second vCPU and routes the disk's INTA
+#               from the MP table, and gives each CPU a request queue
 #   vmlinux     vmm --cpus 2 with the same kernel as an uncompressed vmlinux
 #               ELF (unpacked from the bzImage here), CPUs from the ACPI
 #               MADT; the guest ends with `poweroff -f`, which must end vmm
@@ -252,8 +252,9 @@ if EXTRA="pci=nomsi vpt.intx=1" guest --disk path=d.img --disk path=ro.img,reado
 fi
 case=smp
 newdisks
-if ACPI=0 CPUS=2 guest --disk path=d.img,queues=2 --disk path=ro.img,readonly; then
-	echo "VPLAB-CASE $case PASS (2 vCPUs from the MP table, a request queue each)"
+if ACPI=0 CPUS=2 EXTRA="pci=nomsi vpt.intx=1" guest --disk path=d.img,queues=2 \
+	--disk path=ro.img,readonly; then
+	echo "VPLAB-CASE $case PASS (2 vCPUs and INTx from the MP table, a request queue each)"
 fi
 case=vmlinux
 newdisks
