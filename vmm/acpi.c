@@ -94,9 +94,11 @@ static void aml_int(struct aml *a, u64 v)
 		aml_byte(a, v ? AML_ONE : AML_ZERO);
 		return;
 	}
-	vmm_put64(b + 1, v);
-	b[0] = v <= 0xff ? AML_BYTE : v <= 0xffff ? AML_WORD : v <= 0xffffffff ? AML_DWORD : AML_QWORD;
-	aml_bytes(a, b, 1 + (b[0] == AML_BYTE ? 1 : b[0] == AML_WORD ? 2 : b[0] == AML_DWORD ? 4 : 8));
+	size_t n = v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffff ? 4 : 8;
+
+	b[0] = n == 1 ? AML_BYTE : n == 2 ? AML_WORD : n == 4 ? AML_DWORD : AML_QWORD;
+	vmm_put64(b + 1, v);		/* little-endian: the first n bytes are v */
+	aml_bytes(a, b, 1 + n);
 }
 
 /* Name(SEG, ...): the value follows. */
@@ -263,42 +265,52 @@ static size_t align16(size_t v)
 	return (v + 15) & ~(size_t)15;
 }
 
-size_t vmm_acpi_size(unsigned int nr_cpus)
+/* Where each table goes for @nr_cpus, and their total size (SIZE_MAX: the AML does not build). */
+struct layout {
+	u64 facs, xsdt, fadt, madt, dsdt;
+	size_t madt_len, size;
+};
+
+static void acpi_layout(unsigned int nr_cpus, struct layout *l)
 {
 	u8 scratch[4096];
 	struct aml a = { .p = scratch, .cap = sizeof(scratch) };
 
 	dsdt_body(&a);
-	if (a.full)
-		return SIZE_MAX;
-	return FACS_LEN /* the RSDP's slot */ + FACS_LEN + align16(HDR_LEN + 2 * 8) + align16(FADT_LEN) +
-	       align16(HDR_LEN + 8 + 8 * (size_t)nr_cpus + 12 + 6) + HDR_LEN + a.n;
+	l->facs = VMM_ACPI_GPA + FACS_LEN;	/* 64-byte aligned, after the RSDP */
+	l->xsdt = l->facs + FACS_LEN;
+	l->fadt = l->xsdt + align16(HDR_LEN + 2 * 8);
+	l->madt = l->fadt + align16(FADT_LEN);
+	l->madt_len = HDR_LEN + 8 + 8 * (size_t)nr_cpus + 12 + 6;
+	l->dsdt = l->madt + align16(l->madt_len);
+	l->size = a.full ? SIZE_MAX : l->dsdt + HDR_LEN + a.n - VMM_ACPI_GPA;
+}
+
+size_t vmm_acpi_size(unsigned int nr_cpus)
+{
+	struct layout l;
+
+	acpi_layout(nr_cpus, &l);
+	return l.size;
 }
 
 int vmm_acpi_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus)
 {
 	u64 base = VMM_ACPI_GPA;
-	u64 facs, xsdt, fadt, madt, dsdt;
-	size_t size = vmm_acpi_size(nr_cpus), madt_len;
+	struct layout l;
 	u8 *t, *e;
 	unsigned int i;
 	struct aml a;
 
-	if (nr_cpus < 1 || nr_cpus > 254 || size == SIZE_MAX ||
-	    VMM_ACPI_GPA + size > VMM_ACPI_END || low_size < VMM_ACPI_END)
+	acpi_layout(nr_cpus, &l);
+	if (nr_cpus < 1 || nr_cpus > 254 || l.size == SIZE_MAX ||
+	    VMM_ACPI_GPA + l.size > VMM_ACPI_END || low_size < VMM_ACPI_END)
 		return -EINVAL;
 	memset(low_ram + VMM_ACPI_GPA, 0, VMM_ACPI_END - VMM_ACPI_GPA);
 
-	facs = base + FACS_LEN;			/* 64-byte aligned, after the RSDP */
-	xsdt = facs + FACS_LEN;
-	fadt = xsdt + align16(HDR_LEN + 2 * 8);
-	madt = fadt + align16(FADT_LEN);
-	madt_len = HDR_LEN + 8 + 8 * (size_t)nr_cpus + 12 + 6;
-	dsdt = madt + align16(madt_len);
-
 	/* DSDT */
-	t = low_ram + dsdt;
-	a = (struct aml){ .p = t + HDR_LEN, .cap = VMM_ACPI_END - dsdt - HDR_LEN };
+	t = low_ram + l.dsdt;
+	a = (struct aml){ .p = t + HDR_LEN, .cap = VMM_ACPI_END - l.dsdt - HDR_LEN };
 	dsdt_body(&a);
 	if (a.full)
 		return -EINVAL;
@@ -306,8 +318,8 @@ int vmm_acpi_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus)
 	seal(t);
 
 	/* MADT */
-	t = low_ram + madt;
-	header(t, "APIC", (u32)madt_len, 4);
+	t = low_ram + l.madt;
+	header(t, "APIC", (u32)l.madt_len, 4);
 	vmm_put32(t + 36, MADT_LAPIC_ADDR);
 	vmm_put32(t + 40, 1);				/* PCAT_COMPAT: 8259s present */
 	e = t + 44;
@@ -332,16 +344,16 @@ int vmm_acpi_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus)
 	seal(t);
 
 	/* FACS: no checksum, no waking vector */
-	t = low_ram + facs;
+	t = low_ram + l.facs;
 	memcpy(t, "FACS", 4);
 	vmm_put32(t + 4, FACS_LEN);
 	t[32] = 2;					/* version */
 
 	/* FADT */
-	t = low_ram + fadt;
+	t = low_ram + l.fadt;
 	header(t, "FACP", FADT_LEN, 6);
-	vmm_put32(t + 36, (u32)facs);
-	vmm_put32(t + 40, (u32)dsdt);
+	vmm_put32(t + 36, (u32)l.facs);
+	vmm_put32(t + 40, (u32)l.dsdt);
 	vmm_put16(t + 46, VMM_ACPI_SCI_IRQ);
 	vmm_put32(t + 56, VMM_ACPI_PM1_EVT);		/* PM1a_EVT_BLK */
 	vmm_put32(t + 64, VMM_ACPI_PM1_CNT);		/* PM1a_CNT_BLK */
@@ -352,15 +364,15 @@ int vmm_acpi_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus)
 	vmm_put16(t + 109, BOOT_ARCH_NO_VGA);
 	vmm_put32(t + 112, FADT_WBINVD | FADT_C1_SUPPORTED | FADT_POWER_BUTTON |
 			   FADT_SLEEP_BUTTON | FADT_FIXED_RTC);
-	vmm_put64(t + 132, facs);			/* X_FIRMWARE_CTRL */
-	vmm_put64(t + 140, dsdt);			/* X_DSDT */
+	vmm_put64(t + 132, l.facs);			/* X_FIRMWARE_CTRL */
+	vmm_put64(t + 140, l.dsdt);			/* X_DSDT */
 	seal(t);
 
 	/* XSDT */
-	t = low_ram + xsdt;
+	t = low_ram + l.xsdt;
 	header(t, "XSDT", HDR_LEN + 2 * 8, 1);
-	vmm_put64(t + 36, fadt);
-	vmm_put64(t + 44, madt);
+	vmm_put64(t + 36, l.fadt);
+	vmm_put64(t + 44, l.madt);
 	seal(t);
 
 	/* RSDP (ACPI 2.0+): the first 20 bytes sum to 0, and all 36 */
@@ -370,7 +382,7 @@ int vmm_acpi_write(u8 *low_ram, u64 low_size, unsigned int nr_cpus)
 	t[15] = 2;					/* revision */
 	vmm_put32(t + 16, 0);				/* no RSDT: the XSDT only */
 	vmm_put32(t + 20, RSDP_LEN);
-	vmm_put64(t + 24, xsdt);
+	vmm_put64(t + 24, l.xsdt);
 	t[8] = vmm_checksum(t, 20);
 	t[32] = vmm_checksum(t, RSDP_LEN);
 	return 0;
