@@ -88,6 +88,28 @@ void *vq_mem_translate_uaddr(const struct vq_mem *m, u64 uaddr, u64 *len)
 	return translate(m, uaddr, len, true);
 }
 
+void *vq_mem_range_slow(const struct vq_mem *m, u64 gpa, u64 len, unsigned int *hint)
+{
+	unsigned int i, nr = m->nr;
+
+	if (len == 0)
+		return NULL;
+	if (nr > VQ_MEM_MAX_REGIONS)
+		nr = VQ_MEM_MAX_REGIONS;
+	for (i = 0; i < nr; i++) {
+		const struct vq_mem_region *r = &m->regions[i];
+
+		if (gpa < r->gpa || gpa - r->gpa >= r->size)
+			continue;
+		/* Regions do not overlap: no other one holds gpa. */
+		if (len > r->size - (gpa - r->gpa))
+			return NULL;
+		*hint = i;
+		return (void *)(uintptr_t)(r->hva + (gpa - r->gpa));
+	}
+	return NULL;
+}
+
 int vq_mem_to_iov(const struct vq_mem *m, u64 gpa, u32 len, struct iovec *iov,
 		  unsigned int max)
 {

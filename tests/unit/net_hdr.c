@@ -299,6 +299,67 @@ static void test_tx_case11(void)
 	T_EQ(tx_one(&cfg, &h, 9019, bytes, &pkt), NET_DROP_TOO_BIG);
 }
 
+/*
+ * Without offloads, frames in one buffer with their header, or in a buffer
+ * after a header-only one (the layouts net_tx_pkt() takes without its
+ * general loops), against the same frames split in ways only the loops
+ * take: the same result for every size around the small-copy bounds (64 and
+ * 128 bytes) and the limits, and nothing written past the frame or the limit.
+ */
+static void test_tx_plain(void)
+{
+	static const size_t whole[] = { 0 };
+	static const size_t one[] = { 12, 0 };
+	static const size_t mid[] = { 5, 9, 1, 100, 0 };
+	static const size_t bytes[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 7, 2, 64, 0 };
+	static const size_t sizes[] = { 0, 1, 13, 14, 15, 63, 64, 65, 100, 127, 128, 129,
+					 1000, 1517, 1518, 1519, 4000 };
+	const size_t *lays[] = { whole, one, mid, bytes };
+	struct virtio_net_hdr_mrg_rxbuf h = {};
+	struct net_hdr_cfg cfg;
+	struct net_pkt pkt;
+	unsigned int i, l;
+
+	net_hdr_cfg_init(&cfg, F(VIRTIO_F_VERSION_1), 1500);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		size_t n = sizes[i];
+		enum net_drop want = n < 14 ? NET_DROP_RUNT :
+				     n > 1518 ? NET_DROP_TOO_BIG : NET_DROP_NONE;
+
+		for (l = 0; l < ARRAY_SIZE(lays); l++) {
+			memset(pktbuf, 0x5a, 4096 + 64);
+			T_EQ(tx_one(&cfg, &h, n, lays[l], &pkt), want);
+			T_EQ(pkt.len, want ? 0 : n);
+			T_EQ(pkt.flags, 0);
+			if (!want)
+				T_CHECK(frame_ok(pkt.data, n));
+			/* Past the frame (and the limit, for a drop): untouched. */
+			for (size_t k = n < 1518 ? n : 1518; k < n + 64 && k < 4096 + 64; k++)
+				if (pktbuf[k] != 0x5a) {
+					T_CHECK(pktbuf[k] == 0x5a);
+					break;
+				}
+		}
+	}
+	/* The port buffer bounds the frame in the one-buffer layout too. */
+	{
+		static u8 g[200];
+		struct chain c;
+		size_t len = guest_tx(g, &h, 12, 100);
+
+		for (l = 0; l < 2; l++) {
+			chain_make(&c, g, len, l ? one : whole);
+			pkt = (struct net_pkt){ .data = pktbuf, .room = 99 };
+			T_EQ(net_tx_pkt(&cfg, c.iov, c.n, &pkt), NET_DROP_TOO_BIG);
+			pkt = (struct net_pkt){ .data = pktbuf, .room = 100 };
+			T_EQ(net_tx_pkt(&cfg, c.iov, c.n, &pkt), NET_DROP_NONE);
+			T_EQ(pkt.len, 100);
+			T_CHECK(frame_ok(pkt.data, 100));
+			chain_free(&c);
+		}
+	}
+}
+
 /* RX: frame bytes i*13+1. */
 static struct net_pkt rx_pkt(size_t len)
 {
@@ -737,6 +798,7 @@ int main(void)
 {
 	test_tx_layouts();
 	test_tx_case11();
+	test_tx_plain();
 	test_rx_single();
 	test_rx_recycled();
 	test_rx_batch();

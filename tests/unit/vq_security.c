@@ -397,6 +397,18 @@ static void test_case6_bounds(void)
 		}
 	}
 
+	/* The same addresses as a chain's only descriptor (vq_pop's one-
+	 * descriptor path), readable and writable. */
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		for (int wr = 0; wr < 2; wr++) {
+			setup(8, 0);
+			h_desc(D, 0, bad[i].addr, bad[i].len, wr ? VRING_DESC_F_WRITE : 0, 0);
+			h_avail_put(&h, 0);
+			EXPECT_FAIL(-EFAULT);
+			teardown();
+		}
+	}
+
 	/* The last byte of RAM is fine; a buffer spanning two adjacent regions
 	 * becomes two iovecs. */
 	setup(8, 0);
@@ -411,6 +423,52 @@ static void test_case6_bounds(void)
 	CHECK(box->req.wr[1].iov_base == next_region);
 	CHECK_EQ(box->req.wr[1].iov_len, 100);
 	CHECK_EQ(box->req.wr_len, 200);
+	teardown();
+	free(next_region);
+
+	/*
+	 * One-descriptor chains in two regions, alternating, then one across
+	 * both: each maps to its own region (the queue's region hint follows
+	 * and never sends a buffer to the wrong one), the spanning one to two
+	 * iovecs.
+	 */
+	setup(8, 0);
+	next_region = add_adjacent_region(4096);
+	{
+		static const struct {
+			u64 gpa;
+			u32 len;
+			u16 flags;
+		} one[] = {
+			{ H_GPA_BASE + RAM_SIZE + 8, 64, 0 },
+			{ H_GPA_BASE + 4096, 64, VRING_DESC_F_WRITE },
+			{ H_GPA_BASE + RAM_SIZE + 4096 - 1, 1, VRING_DESC_F_WRITE },
+			{ H_GPA_BASE + RAM_SIZE - 64, 64, 0 },
+			{ H_GPA_BASE + RAM_SIZE - 64, 128, 0 },	/* spans both */
+		};
+
+		for (i = 0; i < ARRAY_SIZE(one); i++) {
+			bool wr = one[i].flags & VRING_DESC_F_WRITE;
+			bool spans = i == ARRAY_SIZE(one) - 1;
+			const struct iovec *v = wr ? box->req.wr : box->req.rd;
+			u8 *want = one[i].gpa >= H_GPA_BASE + RAM_SIZE ?
+				next_region + (one[i].gpa - H_GPA_BASE - RAM_SIZE) :
+				h.ram + (one[i].gpa - H_GPA_BASE);
+
+			h_desc(D, i, one[i].gpa, one[i].len, one[i].flags, 0);
+			h_avail_put(&h, i);
+			expect_ok(wr ? 0 : 1 + spans, wr ? 1 + spans : 0);
+			CHECK_EQ(box->req.head, i);
+			CHECK(v[0].iov_base == want);
+			CHECK_EQ(v[0].iov_len, spans ? 64 : one[i].len);
+			if (spans) {
+				CHECK(v[1].iov_base == next_region);
+				CHECK_EQ(v[1].iov_len, 64);
+			}
+			CHECK_EQ(wr ? box->req.wr_len : box->req.rd_len, one[i].len);
+			CHECK_EQ(wr ? box->req.rd_len : box->req.wr_len, 0);
+		}
+	}
 	teardown();
 	free(next_region);
 }

@@ -98,19 +98,36 @@ static unsigned int dpdk_alloc(struct net_port *p, u16 queue,
 	(void)queue;
 	if (n > NET_BURST)
 		n = NET_BURST;
-	if (rte_pktmbuf_alloc_bulk(dp->pool, m, n)) {
+	/*
+	 * Raw mbufs, as PMDs take them for RX: every mbuf in the pool has
+	 * refcnt 1, nb_segs 1 and no next (rte_pktmbuf_pool_create() makes them
+	 * so, and every free path, ours and the PMDs', puts them back so), so
+	 * only the fields a transmit reads are set, all in the first cache
+	 * line; the lengths are set by dpdk_tx_burst(), the offload fields by
+	 * dpdk_tx_csum() when it asks for an offload.  rte_pktmbuf_reset()
+	 * would also store to the second line of each mbuf, for nothing.
+	 */
+	if (rte_mempool_get_bulk(dp->pool, (void **)m, n)) {
 		/* Pool low: take what is left one by one. */
 		for (i = 0; i < n; i++)
-			if (!(m[i] = rte_pktmbuf_alloc(dp->pool)))
+			if (rte_mempool_get(dp->pool, (void **)&m[i]))
 				break;
 		n = i;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *mb = m[i];
+
+		mb->data_off = RTE_PKTMBUF_HEADROOM;
+		mb->ol_flags = 0;
+		mb->packet_type = 0;
+		mb->vlan_tci = 0;
+		mb->port = RTE_MBUF_PORT_INVALID;
 		pkts[i] = (struct net_pkt){
-			.data = rte_pktmbuf_mtod(m[i], u8 *),
+			.data = (u8 *)mb->buf_addr + RTE_PKTMBUF_HEADROOM,
 			.room = p->max_frame,
-			.priv = m[i],
+			.priv = mb,
 		};
+	}
 	return n;
 }
 
@@ -125,6 +142,7 @@ static void dpdk_tx_csum(struct dpdk_port *dp, struct net_pkt *pk,
 		memcpy(&etype, pk->data + 12, 2);
 		etype = rte_be_to_cpu_16(etype);
 		if (etype == RTE_ETHER_TYPE_IPV4 || etype == RTE_ETHER_TYPE_IPV6) {
+			mb->tx_offload = 0;	/* raw mbuf (dpdk_alloc): clear stale lengths */
 			mb->l2_len = NET_ETH_HLEN;
 			mb->l3_len = pk->csum_start - NET_ETH_HLEN;
 			mb->ol_flags |= (etype == RTE_ETHER_TYPE_IPV4 ?

@@ -343,13 +343,30 @@ struct net_copy_batch {
 	} c[NET_COPY_BATCH];
 };
 
+/*
+ * Copy a frame (or part of one).  64 to 128 bytes, the size of small-packet
+ * traffic, go as two fixed-size moves that may overlap, which the compiler
+ * inlines: no call, no size dispatch, for the copy a 64-byte frame workload
+ * makes per packet.  Both moves stay inside [src, src + n) and
+ * [dst, dst + n).
+ */
+static inline void net_copy_frame(void *dst, const void *src, size_t n)
+{
+	if (n >= 64 && n <= 128) {
+		memcpy(dst, src, 64);
+		memcpy((u8 *)dst + n - 64, (const u8 *)src + n - 64, 64);
+	} else {
+		memcpy(dst, src, n);
+	}
+}
+
 /* Run and empty the batch.  The sources (port buffers) must still be live. */
 static inline void net_copy_run(struct net_copy_batch *b)
 {
 	unsigned int i;
 
 	for (i = 0; i < b->n; i++)
-		memcpy(b->c[i].dst, b->c[i].src, b->c[i].len);
+		net_copy_frame(b->c[i].dst, b->c[i].src, b->c[i].len);
 	b->n = 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <virtio/types.h>
 
 #define VQ_MEM_MAX_REGIONS 32
@@ -54,6 +55,32 @@ int vq_mem_add_region(struct vq_mem *m, const struct vq_mem_region *r);
  * treated as running to the region end.
  */
 void *vq_mem_translate(const struct vq_mem *m, u64 gpa, u64 *len);
+
+/*
+ * Host pointer for the whole of [gpa, gpa + len) when it lies in one region,
+ * else NULL (not guest memory, or across regions: vq_mem_to_iov() splits
+ * those).  len must not be 0.  *hint is the region index tried first and is
+ * set to the one that matched: a caller that keeps its own (one per queue;
+ * the table itself is shared and never written) finds a buffer with one range
+ * check when its buffers keep coming from the same region, the usual case.
+ * Any *hint value is safe.
+ */
+void *vq_mem_range_slow(const struct vq_mem *m, u64 gpa, u64 len, unsigned int *hint);
+
+static inline void *vq_mem_range(const struct vq_mem *m, u64 gpa, u64 len,
+				 unsigned int *hint)
+{
+	unsigned int h = *hint;
+
+	if (h < m->nr && h < VQ_MEM_MAX_REGIONS) {
+		const struct vq_mem_region *r = &m->regions[h];
+		/* Wrap-free as in translate(): offset < size, then len <= size - offset. */
+		if (gpa >= r->gpa && gpa - r->gpa < r->size && len &&
+		    len <= r->size - (gpa - r->gpa))
+			return (void *)(uintptr_t)(r->hva + (gpa - r->gpa));
+	}
+	return vq_mem_range_slow(m, gpa, len, hint);
+}
 
 /* Same as vq_mem_translate() for a front-end user address (vhost-user rings). */
 void *vq_mem_translate_uaddr(const struct vq_mem *m, u64 uaddr, u64 *len);

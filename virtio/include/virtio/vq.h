@@ -101,6 +101,7 @@ struct vq {
 	u16 signalled_used;	/* used_idx at the last vq_should_notify() */
 	bool signalled_used_valid;
 	bool notify_enabled;	/* guest kicks wanted (vq_enable_notify) */
+	unsigned int mem_hint;	/* region of the last one-descriptor chain */
 
 	/* Guest fault state. */
 	bool broken;
