@@ -362,11 +362,11 @@ int vq_map_chain(struct vq *vq, u16 head, struct vq_req *req)
 	return walk_chain(vq, head, req);
 }
 
-void vq_prefetch_bufs(const struct vq *vq, unsigned int n)
+void vq_prefetch_bufs(const struct vq *vq, unsigned int n, unsigned int hdr)
 {
 	unsigned int avail = (u16)(vq->shadow_avail_idx - vq->last_avail_idx);
 	u16 a = vq->last_avail_idx;
-	unsigned int i;
+	unsigned int hint = vq->mem_hint, i;
 
 	if (!vq->started || vq->broken)
 		return;
@@ -375,19 +375,25 @@ void vq_prefetch_bufs(const struct vq *vq, unsigned int n)
 	for (i = 0; i < n; i++) {
 		u16 head = le16_to_cpu(READ_ONCE(vq->avail->ring[(u16)(a + i) & vq->mask]));
 		struct vring_desc d;
-		u64 len;
-		const u8 *p;
+		uintptr_t p, data, end;
+		u32 len;
 
 		desc_copy(&d, (const u8 *)&vq->desc[head & vq->mask]);
 		len = le32_to_cpu(d.len);
-		if (le16_to_cpu(d.flags) & VRING_DESC_F_INDIRECT)
+		if ((le16_to_cpu(d.flags) & VRING_DESC_F_INDIRECT) || !len)
 			continue;	/* one more miss to find the buffer: not worth it */
-		p = vq_mem_translate(vq->mem, le64_to_cpu(d.addr), &len);
+		p = (uintptr_t)vq_mem_range(vq->mem, le64_to_cpu(d.addr), len, &hint);
 		if (!p)
 			continue;
-		__builtin_prefetch(p);
-		if (len > 64)
-			__builtin_prefetch(p + 64);
+		/* Lines of [data, end) are written; the header's only read. */
+		data = p + (hdr < len ? hdr : len);
+		end = p + len;
+		if ((p & ~(uintptr_t)63) != (data & ~(uintptr_t)63))
+			__builtin_prefetch((const void *)p);
+		if (data < end)
+			vq_prefetch_w((const void *)data);
+		if (end - data > 64 - (data & 63))
+			vq_prefetch_w((const void *)(data + 64));
 	}
 }
 
@@ -401,10 +407,10 @@ void vq_prefetch_used(const struct vq *vq, unsigned int n)
 		n = vq->num;
 	/* 8 entries per line; the ring may wrap within the batch. */
 	for (i = 0; i < n; i += 8)
-		__builtin_prefetch(&vq->used->ring[(u16)(vq->used_idx + i) & vq->mask], 1);
+		vq_prefetch_w(&vq->used->ring[(u16)(vq->used_idx + i) & vq->mask]);
 	if (n)
-		__builtin_prefetch(&vq->used->ring[(u16)(vq->used_idx + n - 1) & vq->mask], 1);
-	__builtin_prefetch(&vq->used->idx, 1);
+		vq_prefetch_w(&vq->used->ring[(u16)(vq->used_idx + n - 1) & vq->mask]);
+	vq_prefetch_w(&vq->used->idx);
 }
 
 /* Read avail->idx once and check it; 0 or -EPROTO (queue broken). */

@@ -244,7 +244,7 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 	 * holds: their headers are read (see rx_hdr_store()), so the misses
 	 * overlap here instead of coming one at a time.
 	 */
-	vq_prefetch_bufs(&qp->rxq, s->n - s->i);
+	vq_prefetch_bufs(&qp->rxq, s->n - s->i, qp->cfg.hdr_len);
 	while (s->i < s->n) {
 		struct net_pkt *pk = &s->pk[s->i];
 

@@ -150,16 +150,20 @@ int vq_pop(struct vq *vq, struct vq_req *req);
 int vq_map_chain(struct vq *vq, u16 head, struct vq_req *req);
 
 /*
- * Hint only: prefetch the first two lines of the first buffer of each of the
- * next @n chains the driver has published (up to the avail index last read).
- * Lets a back-end start the cache misses on a burst's buffers (lines the
- * driver's core holds) before it touches them, so they overlap instead of
- * coming one by one.  Reads the avail ring and
- * descriptors without checking them beyond translating the address; nothing
- * it reads decides anything (vq_pop() reads and checks it all again) and
- * prefetches never fault.  No-op on a stopped or broken queue.
+ * Hint only: prefetch the start of the first buffer of each of the next @n
+ * chains the driver has published (up to the avail index last read), for a
+ * device about to write them.  The first @hdr bytes are a header the device
+ * reads before it stores (see the net back-end's rx_hdr_store()): their line
+ * is prefetched to read, unless the data after them starts in it; the next
+ * two lines after the header, to write (vq_prefetch_w()).  Lets a back-end
+ * start the misses on a burst's buffers (lines the driver's core holds)
+ * before it touches them, so they overlap instead of coming one by one.
+ * Reads the avail ring and descriptors without checking them beyond
+ * translating the address; nothing it reads decides anything (vq_pop() reads
+ * and checks it all again) and prefetches never fault.  No-op on a stopped or
+ * broken queue.
  */
-void vq_prefetch_bufs(const struct vq *vq, unsigned int n);
+void vq_prefetch_bufs(const struct vq *vq, unsigned int n, unsigned int hdr);
 
 /*
  * Hint only: start taking ownership of the used ring lines the next @n
