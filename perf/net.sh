@@ -30,8 +30,8 @@
 #
 # env: BUILD, NET_SIZES ("64 1500"), NET_SAMPLES (per-second samples kept, 5),
 #      NET_WARMUP (samples dropped first, 2), NET_DIRS ("to-backend to-driver"),
-#      NET_REPEAT (runs per row, 3; the best is kept: on a shared machine the
-#      best run is the one least disturbed), NET_STAT (median: the median
+#      NET_REPEAT (runs per row, 3, the rows taking turns; the best is kept:
+#      on a shared machine the best run is the one least disturbed), NET_STAT (median: the median
 #      per-second rate of a run; max: its best second, for shared machines),
 #      NET_CPU_BACKEND (0),
 #      NET_CPU_DRIVER (1), VIONET_ARGS (extra vionet arguments).
@@ -159,20 +159,15 @@ measure() {	# backend driver dir size
 	rm -f "$sock"
 }
 
-row() {	# backend driver dir size
-	local r best="" bline="" line
-	for ((r = 0; r < REPEAT; r++)); do
-		line=$(row_once "$@")
-		[ -n "$line" ] || continue
-		local m=${line##*\"mpps\":}
-		m=${m%%[,\}]*}
-		if [ -z "$best" ] || awk -v a="$m" -v b="$best" 'BEGIN { exit !(a > b) }'; then
-			best=$m bline=$line
-		fi
-	done
-	[ -n "$bline" ] || return
-	RES["$1/$2/$3/$4"]=$best
-	echo "$bline"
+# Record a run of a row (KEY, its JSON line); keep it if it is the best so far.
+keep_run() {	# key line
+	local m=${2##*\"mpps\":}
+	m=${m%%[,\}]*}
+	RUNS[$1]+="${RUNS[$1]:+,}$m"
+	if [ -z "${RES[$1]:-}" ] || awk -v a="$m" -v b="${RES[$1]}" 'BEGIN { exit !(a > b) }'; then
+		RES[$1]=$m
+		BEST[$1]=$2
+	fi
 }
 
 row_once() {	# backend driver dir size
@@ -198,19 +193,35 @@ row_once() {	# backend driver dir size
 	printf '}\n'
 }
 
+# The rows of a direction and size take turns, run by run, so that each sees
+# the same stretches of the host's moods; each row's best run is printed, with
+# the rates of all its runs ("mpps_runs").
+declare -A RUNS=() BEST=()
 for dir in ${NET_DIRS:-to-backend to-driver}; do
 	for size in $SIZES; do
-		row dpdk-vhost dpdk-virtio-user "$dir" "$size"
+		rows=("dpdk-vhost dpdk-virtio-user")
 		if [ -x "$VUN" ]; then
-			row vhost-user-net dpdk-virtio-user "$dir" "$size"
+			rows+=("vhost-user-net dpdk-virtio-user")
 		else
 			note "skipped: vhost-user-net <- dpdk-virtio-user $dir $size ($VUN not built yet)"
 		fi
 		if [ -x "$VUN" ] && [ -x "$VIONET" ]; then
-			row vhost-user-net vionet "$dir" "$size"
+			rows+=("vhost-user-net vionet")
 		else
 			note "skipped: vhost-user-net <-> vionet $dir $size (needs $VUN and $VIONET)"
 		fi
+		for ((r = 0; r < REPEAT; r++)); do
+			for rw in "${rows[@]}"; do
+				set -- $rw
+				line=$(row_once "$1" "$2" "$dir" "$size")
+				[ -n "$line" ] && keep_run "$1/$2/$dir/$size" "$line"
+			done
+		done
+		for rw in "${rows[@]}"; do
+			set -- $rw
+			k="$1/$2/$dir/$size"
+			[ -n "${BEST[$k]:-}" ] && echo "${BEST[$k]%\}},\"mpps_runs\":[${RUNS[$k]}]}"
+		done
 	done
 done
 
