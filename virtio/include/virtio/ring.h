@@ -64,6 +64,7 @@ static inline void vq_mb(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 #endif
 }
+
 /*
  * Prefetch a line the caller is about to store to, in exclusive state: the
  * ownership transfer from the other side's core starts now, instead of when
