@@ -320,6 +320,7 @@ static int walk_chain(struct vq *vq, u16 head, struct vq_req *req)
 static inline bool walk_one(struct vq *vq, u16 head, struct vq_req *req)
 {
 	struct vring_desc d;
+	bool wr;
 	u16 flags;
 	u32 len;
 	void *p;
@@ -332,22 +333,13 @@ static inline bool walk_one(struct vq *vq, u16 head, struct vq_req *req)
 	p = vq_mem_range(vq->mem, le64_to_cpu(d.addr), len, &vq->mem_hint);
 	if (!p)
 		return false;
+	wr = flags & VRING_DESC_F_WRITE;
 	req->head = head;
-	if (flags & VRING_DESC_F_WRITE) {
-		req->nr_rd = 0;
-		req->rd_len = 0;
-		req->nr_wr = 1;
-		req->wr_len = len;
-		req->wr[0].iov_base = p;
-		req->wr[0].iov_len = len;
-	} else {
-		req->nr_wr = 0;
-		req->wr_len = 0;
-		req->nr_rd = 1;
-		req->rd_len = len;
-		req->rd[0].iov_base = p;
-		req->rd[0].iov_len = len;
-	}
+	req->nr_rd = !wr;
+	req->nr_wr = wr;
+	req->rd_len = wr ? 0 : len;
+	req->wr_len = wr ? len : 0;
+	(wr ? req->wr : req->rd)[0] = (struct iovec){ .iov_base = p, .iov_len = len };
 	return true;
 }
 
