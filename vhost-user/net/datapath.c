@@ -164,6 +164,7 @@ static unsigned int do_tx(struct vun_qp *qp, struct vq_req *reqs)
 	}
 	/* The frames are copied out: the chains go back before the port sends. */
 	if (n) {
+		qp->st.tx_bursts++;
 		vq_push_batch(&qp->txq, used, n);
 		if (vq_should_notify(&qp->txq))
 			signal_guest(qp->tx_call);
@@ -289,6 +290,7 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 	}
 out:
 	rx_flush(qp);
+	qp->st.rx_bursts += done != 0;
 	/* Packets finished (all but a partly written one) go back to the port. */
 	if (s->i > s->freed) {
 		net_port_free(port, qp->port_q, s->pk + s->freed, s->i - s->freed);

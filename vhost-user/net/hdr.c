@@ -485,6 +485,8 @@ int net_stats_json(FILE *f, const char *name, const struct net_queue_stats *qs,
 		err |= json_u64(f, ",", "rx_bytes", &s->rx_bytes);
 		err |= json_u64(f, ",", "tx_packets", &s->tx_packets);
 		err |= json_u64(f, ",", "tx_bytes", &s->tx_bytes);
+		err |= json_u64(f, ",", "rx_bursts", &s->rx_bursts);
+		err |= json_u64(f, ",", "tx_bursts", &s->tx_bursts);
 		fputs(",\"drops\":{", f);
 		for (r = 1; r < NET_DROP_MAX; r++)
 			err |= json_u64(f, r > 1 ? "," : "", net_drop_name(r), &s->drops[r]);

@@ -269,6 +269,12 @@ const char *net_drop_name(unsigned int reason);
 struct net_queue_stats {
 	u64 rx_packets, rx_bytes;	/* port -> guest, delivered */
 	u64 tx_packets, tx_bytes;	/* guest -> port, handed to the port */
+	/*
+	 * Rounds that moved anything: packets / bursts is the average batch,
+	 * small when the back-end outpaces the other side (each burst costs
+	 * the driver a used-index cache miss).
+	 */
+	u64 rx_bursts, tx_bursts;
 	u64 drops[NET_DROP_MAX];	/* [0] unused */
 };
 
@@ -280,7 +286,8 @@ static inline void net_stats_drop(struct net_queue_stats *st, unsigned int reaso
 /*
  * Write one JSON object on one line:
  * {"device":NAME,"queues":[{"queue":0,"rx_packets":..,"rx_bytes":..,
- *   "tx_packets":..,"tx_bytes":..,"drops":{"hdr_short":0,...}},...],
+ *   "tx_packets":..,"tx_bytes":..,"rx_bursts":..,"tx_bursts":..,
+ *   "drops":{"hdr_short":0,...}},...],
  *  "port":{"rx_packets":..,...}}
  * (@port may be NULL: no "port" member).  Counters are read without locks
  * (the data path keeps running): each value is a single untorn u64 load.
