@@ -26,7 +26,8 @@
 # works, "backend_cycles_per_pkt": CPU cycles the back-end process spent per
 # packet moved in that window (polling included, so an upper bound on its
 # per-packet cost; far less sensitive to neighbours than the rate).
-# then a ratio table (lines starting with '#'): vhost-user-net / dpdk-vhost.
+# then a ratio table (lines starting with '#'): vhost-user-net / dpdk-vhost,
+# best run against best run, and run r against run r (they ran back to back).
 #
 # env: BUILD, NET_SIZES ("64 1500"), NET_SAMPLES (per-second samples kept, 5),
 #      NET_WARMUP (samples dropped first, 2), NET_DIRS ("to-backend to-driver"),
@@ -195,8 +196,10 @@ row_once() {	# backend driver dir size
 
 # The rows of a direction and size take turns, run by run, so that each sees
 # the same stretches of the host's moods; each row's best run is printed, with
-# the rates of all its runs ("mpps_runs").
-declare -A RUNS=() BEST=()
+# the rates of all its runs ("mpps_runs").  Run r of one row and run r of the
+# next ran back to back: RUN[row/r] keeps each run's rate for the paired
+# ratios of the table.
+declare -A RUNS=() BEST=() RUN=()
 for dir in ${NET_DIRS:-to-backend to-driver}; do
 	for size in $SIZES; do
 		rows=("dpdk-vhost dpdk-virtio-user")
@@ -214,7 +217,11 @@ for dir in ${NET_DIRS:-to-backend to-driver}; do
 			for rw in "${rows[@]}"; do
 				set -- $rw
 				line=$(row_once "$1" "$2" "$dir" "$size")
-				[ -n "$line" ] && keep_run "$1/$2/$dir/$size" "$line"
+				if [ -n "$line" ]; then
+					keep_run "$1/$2/$dir/$size" "$line"
+					m=${line##*\"mpps\":}
+					RUN["$1/$2/$dir/$size/$r"]=${m%%[,\}]*}
+				fi
 			done
 		done
 		for rw in "${rows[@]}"; do
@@ -225,14 +232,29 @@ for dir in ${NET_DIRS:-to-backend to-driver}; do
 	done
 done
 
+# Best against best, and run against its partner run: on a host whose CPUs
+# move (a 2-3x swing in rate from one run to the next is common on shared
+# machines), the best runs of two rows may come from different placements,
+# while the two runs of a pair ran back to back.  "pairs" lists each pair's
+# ratio; "median" is their median.
 echo "# ratio vhost-user-net / dpdk-vhost (driver dpdk-virtio-user; target >= 1.2 at 64 B)"
-printf '# %-11s %5s %10s %10s %6s\n' dir size dpdk-vhost vhost-user 'ratio'
+printf '# %-11s %5s %10s %10s %6s %7s  %s\n' dir size dpdk-vhost vhost-user best median pairs
 for dir in ${NET_DIRS:-to-backend to-driver}; do
 	for size in $SIZES; do
 		a=${RES["dpdk-vhost/dpdk-virtio-user/$dir/$size"]:-}
 		b=${RES["vhost-user-net/dpdk-virtio-user/$dir/$size"]:-}
 		r=-
 		[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
-		printf '# %-11s %5s %10s %10s %6s\n' "$dir" "$size" "${a:--}" "${b:--}" "$r"
+		pairs=""
+		for ((i = 0; i < REPEAT; i++)); do
+			pa=${RUN["dpdk-vhost/dpdk-virtio-user/$dir/$size/$i"]:-}
+			pb=${RUN["vhost-user-net/dpdk-virtio-user/$dir/$size/$i"]:-}
+			[ -n "$pa" ] && [ -n "$pb" ] &&
+				pairs+="${pairs:+,}$(awk -v a="$pa" -v b="$pb" 'BEGIN { printf "%.2f", b / a }')"
+		done
+		med=-
+		[ -n "$pairs" ] && med=$(tr , '\n' <<<"$pairs" | sort -n |
+			awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+		printf '# %-11s %5s %10s %10s %6s %7s  %s\n' "$dir" "$size" "${a:--}" "${b:--}" "$r" "$med" "${pairs:--}"
 	done
 done
