@@ -389,22 +389,6 @@ void vq_prefetch_bufs(const struct vq *vq, unsigned int n, unsigned int hdr)
 	}
 }
 
-void vq_prefetch_used(const struct vq *vq, unsigned int n)
-{
-	unsigned int i;
-
-	if (!vq->started || vq->broken)
-		return;
-	if (n > vq->num)
-		n = vq->num;
-	/* 8 entries per line; the ring may wrap within the batch. */
-	for (i = 0; i < n; i += 8)
-		vq_prefetch_w(&vq->used->ring[(u16)(vq->used_idx + i) & vq->mask]);
-	if (n)
-		vq_prefetch_w(&vq->used->ring[(u16)(vq->used_idx + n - 1) & vq->mask]);
-	vq_prefetch_w(&vq->used->idx);
-}
-
 /* Read avail->idx once and check it; 0 or -EPROTO (queue broken). */
 static int read_avail_idx(struct vq *vq, u16 *out)
 {

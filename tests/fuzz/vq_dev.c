@@ -183,7 +183,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			vq_has_work(&vq);
 			/* Hints over hostile rings: must read nothing out of bounds. */
 			vq_prefetch_bufs(&vq, arg, arg % 16);
-			vq_prefetch_used(&vq, arg);
 			break;
 		case 7:
 			if (vq_map_chain(&vq, arg % (num + 1), &req) == 1)

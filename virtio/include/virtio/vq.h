@@ -166,14 +166,6 @@ int vq_map_chain(struct vq *vq, u16 head, struct vq_req *req);
 void vq_prefetch_bufs(const struct vq *vq, unsigned int n, unsigned int hdr);
 
 /*
- * Hint only: start taking ownership of the used ring lines the next @n
- * vq_push_batch() entries and used->idx will be stored to.  The driver's
- * core reads those lines; without this the stores wait for them one after
- * the other at publication time, and so does every store after them.
- */
-void vq_prefetch_used(const struct vq *vq, unsigned int n);
-
-/*
  * True if the avail ring holds entries not yet popped (one read of avail->idx).
  * False for a stopped or broken queue.
  */
