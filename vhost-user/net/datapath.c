@@ -69,8 +69,8 @@ static void guest_drop(struct vun_qp *qp, enum net_drop e)
  * are popped first, then copied.  No software prefetch of the chains, frames
  * or used ring: measured against the driver's core, fetching those lines
  * ahead of use (all 32 frames at once) cost the driver 4-7% of its rate
- * when the two cores are far apart and gained nothing when they are near;
- * the loads of the pop loop already overlap.
+ * when the two cores are far apart and gained nothing when they are near
+ * (A/B runs against DPDK's virtio_user, 64 and 1500-byte frames).
  */
 static unsigned int do_tx(struct vun_qp *qp, struct vq_req *reqs)
 {
