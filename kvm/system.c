@@ -38,6 +38,13 @@ int kvm_system_open(int *sys_fd, char *err, size_t errlen)
 		return ret;
 	}
 	ret = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (ret < 0) {
+		/* A regular file or another driver's node under that name. */
+		snprintf(err, errlen, "/dev/kvm is not the KVM device (KVM_GET_API_VERSION: %s)",
+			 strerror(errno));
+		close(fd);
+		return -ENODEV;
+	}
 	if (ret != KVM_API_VERSION) {
 		snprintf(err, errlen, "/dev/kvm API version %d, need %d", ret, KVM_API_VERSION);
 		close(fd);

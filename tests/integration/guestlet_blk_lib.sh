@@ -14,6 +14,8 @@
 # blk-evil case leaves vmm alive with the device answering NEEDS_RESET or
 # ignoring the write, and usable again after a reset.
 [[ ${BASH_SOURCE[0]} == "$0" ]] && exit 0
+# shellcheck source=tests/integration/kvm_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kvm_lib.sh"
 GBLK_EXTRA=()
 
 # gblk_need [PROGRAM...]: set VMM and GUEST; fail if they are not built, skip
@@ -24,10 +26,7 @@ gblk_need() {
 	VMM=$BUILD/vmm
 	GUEST=$BUILD/guestlet
 	for f in "$VMM" "$GUEST"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
-	if ! (exec 3<>/dev/kvm) 2>/dev/null; then
-		echo "cannot open /dev/kvm read-write: guestlet needs KVM" >&2
-		exit 77
-	fi
+	kvm_need
 	for f in "$@"; do
 		command -v "$f" >/dev/null || { echo "$f not installed (scripts/deps.sh)" >&2; exit 77; }
 	done

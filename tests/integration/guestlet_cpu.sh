@@ -11,10 +11,9 @@ BUILD=${BUILD:-build}
 VMM=$BUILD/vmm
 GUEST=$BUILD/guestlet
 for f in "$VMM" "$GUEST"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
-if ! (exec 3<>/dev/kvm) 2>/dev/null; then
-	echo "cannot open /dev/kvm read-write: guestlet needs KVM" >&2
-	exit 77
-fi
+# shellcheck source=tests/integration/kvm_lib.sh
+. "$(dirname "$0")/kvm_lib.sh"
+kvm_need
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vp-guestlet-cpu.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

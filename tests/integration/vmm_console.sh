@@ -13,7 +13,9 @@ BUILD=${BUILD:-build}
 VMM=$BUILD/vmm
 GUEST=$BUILD/guestlet
 for f in "$VMM" "$GUEST"; do [ -x "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
-[ -c /dev/kvm ] || { echo "no /dev/kvm" >&2; exit 77; }
+# shellcheck source=tests/integration/kvm_lib.sh
+. "$(dirname "$0")/kvm_lib.sh"
+kvm_need
 command -v script >/dev/null || { echo "script(1) not installed (util-linux)" >&2; exit 77; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vp-console.XXXXXX")

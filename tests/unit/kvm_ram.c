@@ -95,7 +95,7 @@ int main(void)
 	int r;
 
 	r = kvm_vm_create(&vm, &(struct kvm_vm_config){ .mem_size = 64ull << 20 });
-	if (r == -ENOENT || r == -EACCES || r == -ENOTSUP || r == -EPROTO) {
+	if (r == -ENOENT || r == -EACCES || r == -ENODEV || r == -ENOTSUP || r == -EPROTO) {
 		printf("kvm_ram: no usable /dev/kvm: %s\n", vm.err);
 		return 77;
 	}

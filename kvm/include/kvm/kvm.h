@@ -90,7 +90,8 @@ struct kvm_vm {
 /*
  * Open /dev/kvm and check the API version and every capability vioplane needs.
  * On failure fills @err (naming the missing capability) and returns -errno:
- * -ENOENT/-EACCES (cannot open), -EPROTO (API version), -ENOTSUP (capability).
+ * -ENOENT/-EACCES (cannot open), -ENODEV (not KVM: the API version ioctl
+ * fails), -EPROTO (API version), -ENOTSUP (capability).
  */
 int kvm_system_open(int *sys_fd, char *err, size_t errlen);
 
