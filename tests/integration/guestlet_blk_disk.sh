@@ -33,8 +33,15 @@ gblk_suite disk
 # and never asks for a doorbell (EVENT_IDX: the guest rings once per 2^16
 # requests at most); with poll-us=0 it sleeps whenever the ring is empty, so
 # nearly every request is rung in.
+# On one CPU a spinning back-end and a polling vCPU only take turns (a time
+# slice per request): nothing to see there, and so not checked.
 GBLK_DISKS=(--disk path="$tmp/img0",poll-us=1000000 --disk path="$tmp/img1",poll-us=0)
-for dev in 0 1; do
+devs="0 1"
+if [ "$(nproc)" -lt 2 ]; then
+	echo "note: disk: one CPU: the poll-us checks need a second one, left out"
+	devs=
+fi
+for dev in $devs; do
 	run "blk-bench rw=randread bs=4096 qd=1 secs=1 poll=1 dev=$dev"
 	ios=$(json_num ios) notifies=$(json_num notifies)
 	if [ "$rc" = 0 ] && [ -n "$ios" ] && [ "$ios" -gt 1000 ] && [ -n "$notifies" ] &&
