@@ -269,7 +269,7 @@ static void round_trip(enum blk_engine_kind e, bool indirect)
 	static struct glue g;
 	struct blk_disk *disk;
 	struct vq_drv d;
-	unsigned int next = 0, done = 0;
+	unsigned int next = 0, done = 0, low = 0;
 
 	make_file();
 	CHECK(blk_disk_open(path, BLK_CACHE_WRITEBACK, false, &disk) == 0);
@@ -289,8 +289,16 @@ static void round_trip(enum blk_engine_kind e, bool indirect)
 		u32 len;
 		int progress = 0, r;
 
-		/* Driver: fill the ring (writes are applied to the model at add). */
-		while (next < NREQ && next - done < QSIZE) {
+		/*
+		 * Driver: fill the ring (writes are applied to the model at add).
+		 * Completions come in any order (the threads engine), so the ring
+		 * bounds how many are in flight, not how far apart: request i
+		 * shares its buffers with i + 256 and its sectors with i + 512,
+		 * so nothing is added 256 or more past the oldest unfinished one.
+		 */
+		while (low < next && reqs[low].done)
+			low++;
+		while (next < NREQ && next - done < QSIZE && next - low < QSIZE * 2) {
 			prepare(next);
 			if (!add(&d, next, indirect))
 				break;
