@@ -6,15 +6,15 @@
 # vmm, guestlet, vhost-user-blk, the scripts and the GNU tools they use (bash,
 # coreutils, cmp, sed, grep, gzip, with their libraries), and runs, unchanged:
 #   guestlet_boot        the command line, echo, exit statuses, bad commands
+#   guestlet_cpu         triple fault, CPL3 exceptions, self-IPIs, doorbells
 #   guestlet_blk_disk    the virtio-pci blk suite on vmm --disk: data in the
 #                        file both ways, verify, bench, MSI-X masking, the old
 #                        exit paths, every blk-evil case's device status
 #   guestlet_blk_vublk   the same suite through --vhost-user to vhost-user-blk
 #   guestlet_blk_bedeath the back-end killed under I/O: vmm stays up,
 #                        NEEDS_RESET, the guest exits 1
-# LAB_GUESTLET_SCRIPTS names others (guestlet_cpu locked up the lab's
-# kernel, vmm in KVM_RUN, and is left out; qsd and the console need programs
-# the lab lacks).  Each script's verdict comes back as
+# LAB_GUESTLET_SCRIPTS picks some of them (guestlet_blk_qsd and vmm_console
+# need programs the lab lacks).  Each script's verdict comes back as
 # a VPLAB-CASE line; a failing one's output follows it.
 set -u
 # shellcheck source=tests/integration/lab_lib.sh
@@ -24,7 +24,7 @@ if [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; then
 	exit 77
 fi
 lab_begin vmm guestlet vhost-user-blk
-SCRIPTS=${LAB_GUESTLET_SCRIPTS:-"guestlet_boot guestlet_blk_disk guestlet_blk_vublk guestlet_blk_bedeath"}
+SCRIPTS=${LAB_GUESTLET_SCRIPTS:-"guestlet_boot guestlet_cpu guestlet_blk_disk guestlet_blk_vublk guestlet_blk_bedeath"}
 
 outer=$tmp/outer
 lab_root "$outer"
@@ -33,13 +33,14 @@ for p in vmm vhost-user-blk; do
 	lab_bin "$outer" "$BUILD/$p" "/t/build/$p" || exit 1
 done
 cp "$BUILD/guestlet" "$outer/t/build/guestlet"
-# GNU tools where the scripts use options busybox lacks (cmp -i, od -tx4, ...).
-for t in bash cat cmp cp dd dirname gzip grep head id kill mkdir mktemp nproc od \
+# GNU tools where the scripts use options busybox lacks (cmp -i, od -tx4, ...),
+# and nm for guestlet_cpu's symbol lookups.
+for t in awk bash cat cmp cp cut dd dirname gzip grep head id kill mkdir mktemp nm nproc od \
 	 readlink realpath rm sed seq sleep stat tail timeout tr truncate wc; do
 	f=$(command -v "$t") && [ -f "$f" ] || continue
 	lab_bin "$outer" "$f" "/usr/local/bin/$t" || exit 1
 done
-for s in kvm_lib guestlet_blk_lib guestlet_cpu $SCRIPTS; do
+for s in kvm_lib guestlet_blk_lib $SCRIPTS; do
 	cp "tests/integration/$s.sh" "$outer/t/tests/integration/" || exit 1
 done
 
