@@ -20,8 +20,9 @@ GUEST=$BUILD/guestlet
 die() { echo "exits: $*" >&2; exit 1; }
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer, not '$N'"
 for f in "$VMM" "$GUEST"; do [ -f "$f" ] || die "missing $f (run make)"; done
-[ -c /dev/kvm ] || die "no KVM device at /dev/kvm"
-(exec 3<>/dev/kvm) 2>/dev/null || die "cannot open /dev/kvm read-write"
+# shellcheck source=tests/integration/kvm_lib.sh
+. "$(dirname "$0")/../tests/integration/kvm_lib.sh"
+kvm_usable || die "$KVM_WHY"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vp-exits.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -57,7 +57,9 @@ done
 for t in fio qemu-storage-daemon; do
 	command -v $t >/dev/null || { echo "bench-vm-blk: $t not installed (make deps)" >&2; exit 1; }
 done
-[ -c /dev/kvm ] && [ -w /dev/kvm ] || { echo "bench-vm-blk: /dev/kvm is not usable" >&2; exit 1; }
+# shellcheck source=tests/integration/kvm_lib.sh
+. tests/integration/kvm_lib.sh
+kvm_usable || { echo "bench-vm-blk: $KVM_WHY" >&2; exit 1; }
 case $REPS in ''|*[!0-9]*|0) echo "bench-vm-blk: BENCH_REPS=$REPS: want a count >= 1" >&2; exit 1 ;; esac
 
 work=$(mktemp -d "${BENCH_DIR:-/dev/shm}/vp-vm-blk.XXXXXX")

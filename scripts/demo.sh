@@ -11,10 +11,12 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 # The steps that boot a guest need KVM; the back-end steps (4, 6, 7) run anyway.
+# shellcheck source=tests/integration/kvm_lib.sh
+. tests/integration/kvm_lib.sh
 kvm=1
-if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+if ! kvm_usable; then
 	kvm=0
-	echo "demo: /dev/kvm is not usable here: the steps that boot a guest (1-3, 5) are left out" >&2
+	echo "demo: $KVM_WHY: the steps that boot a guest (1-3, 5) are left out" >&2
 fi
 no_kvm() { echo "(left out: no usable /dev/kvm on this machine)"; }
 

@@ -19,7 +19,9 @@
 set -u
 # shellcheck source=tests/integration/lab_lib.sh
 . "$(dirname "$0")/lab_lib.sh"
-if [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; then
+# shellcheck source=tests/integration/kvm_lib.sh
+. "$(dirname "$0")/kvm_lib.sh"
+if kvm_usable; then
 	echo "this host has KVM: guestlet's tests run on it directly, not in the lab" >&2
 	exit 77
 fi
