@@ -472,20 +472,10 @@ bool vq_has_work(struct vq *vq)
 static inline void used_put(struct vq *vq, u16 slot, u16 head, u32 len)
 {
 	struct vring_used_elem *e = &vq->used->ring[slot & vq->mask];
-	le32 id = cpu_to_le32(head), l = cpu_to_le32(len);
 
-	/*
-	 * In steady state a slot often gets back the very entry it held one
-	 * lap ago (in-order completions of same-size frames: a driver's free
-	 * list hands out its descriptors round robin).  Then leave the line
-	 * alone: a store would invalidate the copy in the driver's cache and
-	 * its next read of that slot would miss.  The load costs little: our
-	 * own copy of the line is usually still there.
-	 */
-	if (READ_ONCE(e->id) != id)
-		WRITE_ONCE(e->id, id);
-	if (READ_ONCE(e->len) != l)
-		WRITE_ONCE(e->len, l);
+	/* In-order completions of same-size frames repeat an entry per lap. */
+	STORE_IF_CHANGED(e->id, cpu_to_le32(head));
+	STORE_IF_CHANGED(e->len, cpu_to_le32(len));
 }
 
 int vq_push(struct vq *vq, u16 head, u32 len)

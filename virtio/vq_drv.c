@@ -116,27 +116,15 @@ static bool sg_order_ok(const struct vq_drv_sg *sg, unsigned int n)
 }
 
 /*
- * Descriptor and avail->ring[] stores skip values already there.  A
- * steady-state driver hands the same buffer back in the same slot lap after
- * lap (its free list is round robin, buffers recycle LIFO), and a store
- * would invalidate the copy of the line in the device's cache: its next read
- * of that slot would miss.  Our own copy of the line is usually still
- * there, so the compare costs a hit.
+ * Descriptor and avail->ring[] stores skip values already there: the free
+ * list is round robin and buffers recycle LIFO, so slots repeat per lap.
  */
 static void desc_set(struct vring_desc *desc, u64 addr, u32 len, u16 flags, u16 next)
 {
-	le64 a = cpu_to_le64(addr);
-	le32 l = cpu_to_le32(len);
-	le16 f = cpu_to_le16(flags), n = cpu_to_le16(next);
-
-	if (desc->addr != a)
-		desc->addr = a;
-	if (desc->len != l)
-		desc->len = l;
-	if (desc->flags != f)
-		desc->flags = f;
-	if (desc->next != n)
-		desc->next = n;
+	STORE_IF_CHANGED(desc->addr, cpu_to_le64(addr));
+	STORE_IF_CHANGED(desc->len, cpu_to_le32(len));
+	STORE_IF_CHANGED(desc->flags, cpu_to_le16(flags));
+	STORE_IF_CHANGED(desc->next, cpu_to_le16(next));
 }
 
 /* Put @head (a chain of @ndesc) in flight and stage it in the avail ring. */
@@ -145,8 +133,7 @@ static int stage(struct vq_drv *d, u16 head, u16 ndesc, void *token)
 	d->slots[head].token = token;
 	d->slots[head].ndesc = ndesc;
 	/* Plain store: published by the avail->idx store in vq_drv_kick_prepare. */
-	if (READ_ONCE(d->avail->ring[d->avail_idx & d->mask]) != cpu_to_le16(head))
-		WRITE_ONCE(d->avail->ring[d->avail_idx & d->mask], cpu_to_le16(head));
+	STORE_IF_CHANGED(d->avail->ring[d->avail_idx & d->mask], cpu_to_le16(head));
 	d->avail_idx++;
 	d->in_flight++;
 	return head;

@@ -41,8 +41,9 @@
 #   lab_report NAME ST LOG MSG PATTERN  print the LOG lines matching PATTERN
 #                                 and MSG on success, else why and the
 #                                 console's tail; exits 0, 1 (a case failed)
-#                                 or 77 (the lab itself failed: timed out or
-#                                 crashed, nothing was tested)
+#                                 or 77 (the lab itself failed: timed out,
+#                                 crashed or locked up; says how many cases
+#                                 passed before)
 # env: LAB_TIMEOUT (s, one boot, default 250), LAB_BUDGET (s, both boots
 #      together when the first dies, default 270), LAB_RETRY_MIN (s: no
 #      second boot with less left, default 120), LAB_SMP (the lab's CPUs,
@@ -160,6 +161,7 @@ lab_run() {
 	cpio=$(mktemp "${TMPDIR:-/tmp}/vplab.XXXXXX")
 	lab_cpio "$d" "$cpio"
 	local start=$SECONDS budget=${LAB_BUDGET:-270} limit=${LAB_TIMEOUT:-250} left
+	local lockup='soft lockup - CPU|rcu_(preempt|sched) (self-)?detected stall'
 	for try in 1 2; do
 		t0=$SECONDS
 		timeout -k 5 "$limit" qemu-system-x86_64 \
@@ -173,8 +175,8 @@ lab_run() {
 		# and RCU stalls with vmm in KVM_RUN, seen) never recovers: stop
 		# it when it says so rather than at the time limit.
 		while kill -0 $qpid 2>/dev/null; do
-			if grep -aqE 'soft lockup - CPU|rcu_(preempt|sched) (self-)?detected stall' "$log"; then
-				echo "lab: the lab's kernel locked up $((SECONDS - t0)) s in: $(grep -aoE 'soft lockup - CPU.*|rcu_(preempt|sched) (self-)?detected stall.*' "$log" | head -n 1)" >&2
+			if grep -aqE "$lockup" "$log"; then
+				echo "lab: the lab's kernel locked up $((SECONDS - t0)) s in: $(grep -aoE "($lockup).*" "$log" | head -n 1)" >&2
 				kill $qpid 2>/dev/null
 				break
 			fi
@@ -182,7 +184,7 @@ lab_run() {
 		done
 		wait $qpid
 		qrc=$?
-		grep -aqE 'soft lockup - CPU|rcu_(preempt|sched) (self-)?detected stall' "$log" && qrc=125
+		grep -aqE "$lockup" "$log" && qrc=125
 		st=$(tr -d '\r' <"$log" | sed -n 's/^VPLAB-STATUS=\([0-9]*\)$/\1/p' | tail -n 1)
 		# The lab boots without KASLR, the same way every time: with it, it
 		# was seen to reset right after its real-mode setup, twice in a few

@@ -52,4 +52,18 @@ static inline le64 cpu_to_le64(u64 v) { return (le64)VP_LE_SWAP64(v); }
 #define READ_ONCE(x)	 (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
+/*
+ * Store @v to a ring field the other side reads, unless the field already
+ * holds it.  In steady state a ring slot often gets back the very value it
+ * held one lap ago (same buffer in the same descriptor, same head in the
+ * same avail slot, same used entry); a store would invalidate the other
+ * side's cached copy of the line and its next read would miss, while our
+ * own load usually hits.
+ */
+#define STORE_IF_CHANGED(x, v) do {					\
+	__typeof__(x) v_ = (v);						\
+	if (READ_ONCE(x) != v_)						\
+		WRITE_ONCE(x, v_);					\
+} while (0)
+
 #endif
