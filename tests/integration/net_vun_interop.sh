@@ -11,6 +11,8 @@
 #  5. huge pages (as root, 64 reserved for the section and given back): with
 #     no hugetlbfs mounted it runs on ordinary pages and says why; with one
 #     mounted it runs on huge pages;
+#  6. --tx-flush: auto (the default) measures both ways on 2 Mi frames and
+#     says so in the exit JSON; on and off measure nothing;
 # and after SIGINT every process is gone, the socket unlinked and the EAL
 # runtime directory removed.
 set -u
@@ -106,6 +108,7 @@ bad 2 "--queues: 1..64 expected" --socket "$NET_TMP/x.sock" --port loop --queues
 bad 2 "--mac: aa:bb" --socket "$NET_TMP/x.sock" --port loop --mac 1:2:3
 bad 2 "--lcores: a CPU list" --socket "$NET_TMP/x.sock" --port loop --lcores 'x'
 bad 2 "loop port takes one or two sockets" --socket a --socket b --socket c --port loop
+bad 2 "--tx-flush: auto, on or off expected, not .sometimes." --socket "$NET_TMP/x.sock" --port loop --tx-flush sometimes
 bad 1 "net_af_packet0: .*failed" --socket "$NET_TMP/x.sock" --port net_af_packet0,iface=vp-no-such-if --no-huge
 bad 1 "tap:.*(failed|longer)" --socket "$NET_TMP/x.sock" --port tap:0123456789abcdefXYZ
 check '[ ! -e "$NET_TMP/x.sock" ]' "no socket left by failed starts"
@@ -157,8 +160,37 @@ else
 	check '[ -z "$(stale_eal_dirs)" ]' "no EAL runtime dir left by the huge page runs"
 fi
 
+echo "== 6. --tx-flush: each queue pair measures both ways (auto), or is told"
+# 2 Mi frames from vionet: 32 windows of 64 Ki, enough for a round (6) and more.
+tf_run() {	# NAME ARGS...: vhost-user-net on net_null0, 2 Mi frames through it, stop
+	local name=$1 s=$NET_TMP/$1.sock
+	shift
+	net_prog_start "$name" "$VUN" --socket "$s" --port net_null0,no-rx=1 --no-huge "$@"
+	net_wait_socket "$s" "$name" 30 || return 1
+	timeout -k 5 120 "$BUILD/vionet" --socket "$s" txonly --count 2097152 --secs 100 \
+		>"$NET_TMP/$name.vionet" 2>&1 </dev/null
+	net_testpmd_stop "$name"
+	grep -q '"tx_pkts":2097152' "$NET_TMP/$name.vionet" && [ "${NET_STATUS[$name]}" = 0 ]
+}
+tf() { grep -o '"tx_flush":{[^}]*}' "$NET_TMP/$1.out" | tail -n 1; }
+tfnum() { tf "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+check 'tf_run tfa' "default (auto): 2 Mi frames forwarded"
+tfa=$(tf tfa)
+echo "auto: $tfa"
+if grep -qw clflushopt /proc/cpuinfo; then
+	check '[ "$(tfnum tfa rounds)" -ge 1 ] && [ "$(tfnum tfa windows)" -ge 30 ]' "auto: every window of 64 Ki frames timed (>= 30), at least one round decided"
+	check '[ "$(tfnum tfa windows_on)" -ge 3 ] && [ "$(tfnum tfa windows_on)" -le "$(tfnum tfa windows)" ]' "auto: both ways measured (>= 3 windows flushing)"
+	check 'tf_run tfon --tx-flush on' "--tx-flush on: 2 Mi frames forwarded"
+	check '[ "$(tf tfon)" = "\"tx_flush\":{\"on\":1,\"rounds\":0,\"windows\":0,\"windows_on\":0}" ]' "--tx-flush on: flushing, nothing measured"
+else
+	check '[ "$tfa" = "\"tx_flush\":{\"on\":0,\"rounds\":0,\"windows\":0,\"windows_on\":0}" ]' "auto without CLFLUSHOPT: off, nothing measured"
+	bad 2 "this CPU has no CLFLUSHOPT" --socket "$NET_TMP/x.sock" --port loop --tx-flush on
+fi
+check 'tf_run tfoff --tx-flush off' "--tx-flush off: 2 Mi frames forwarded"
+check '[ "$(tf tfoff)" = "\"tx_flush\":{\"on\":0,\"rounds\":0,\"windows\":0,\"windows_on\":0}" ]' "--tx-flush off: never flushing, nothing measured"
+
 if [ $fails -gt 0 ]; then
-	for n in vun drv vun2 rxd txd vun3 mqd; do
+	for n in vun drv vun2 rxd txd vun3 mqd tfa tfon tfoff; do
 		[ -f "$NET_TMP/$n.log" ] && { echo "--- $n log (tail)"; tr -d '\r' <"$NET_TMP/$n.log" | tail -n 20; }
 	done
 	exit 1

@@ -10,7 +10,9 @@
 #     were sent (received + sequence gaps <= sent: the loop port may drop when
 #     its ring is full, never invent or corrupt); txonly --csum leaves the UDP
 #     checksum to the back-end (NEEDS_CSUM): rxonly verifies each one, or with
-#     --csum itself (GUEST_CSUM) receives each still partial;
+#     --csum itself (GUEST_CSUM) receives each still partial; the same with
+#     the back-end's --tx-flush=on (frames flushed from the caches once
+#     copied) changes nothing;
 #  3. fwd on B, pingpong on A: frames cross both guests and come back;
 #  4. command-line errors: exit 2 with a message, a missing socket exit 3,
 #     --size above the MTU exit 4.
@@ -49,16 +51,22 @@ check '[ "${NET_STATUS[vun1]}" = 0 ]' "vhost-user-net exits 0"
 echo "== 2. two sockets: txonly A -> rxonly --check B"
 # A fresh back-end per run: the loop port keeps frames for a socket whose
 # front-end is gone and hands them to the next one (a switch would too).
+# The back-end's --tx-flush=on (guest TX frames flushed from the caches once
+# copied) must not change a byte: two runs with it (where the CPU has it).
+flush=--tx-flush=on
+grep -qw clflushopt /proc/cpuinfo || flush=--tx-flush=off
 run=0
-last=6
-for spec in "64 - -" "1500 - -" "1500 --rx-buf=256 -" "64 --poll -" "1500 - --csum" "1500 --csum --csum"; do
-	read -r size extra txextra <<<"$spec"
+last=8
+for spec in "64 - - -" "1500 - - -" "1500 --rx-buf=256 - -" "64 --poll - -" "1500 - --csum -" \
+	    "64 - - $flush" "1500 --rx-buf=256 - $flush" "1500 --csum --csum -"; do
+	read -r size extra txextra vunextra <<<"$spec"
 	[ "$extra" = - ] && extra=""
 	[ "$txextra" = - ] && txextra=""
+	[ "$vunextra" = - ] && vunextra=""
 	run=$((run + 1))
 	name=rx$run
 	a=$NET_TMP/a$run.sock b=$NET_TMP/b$run.sock
-	net_prog_start vun2 "$VUN" --socket "$a" --socket "$b" --port loop
+	net_prog_start vun2 "$VUN" --socket "$a" --socket "$b" --port loop $vunextra
 	net_wait_socket "$a" vun2 30 && net_wait_socket "$b" vun2 30 || exit 1
 	net_prog_start $name "$VIONET" --socket "$b" rxonly --check --secs 120 --idle-secs 2 $extra
 	net_wait_log $name "ready" 30 || { fails=$((fails + 1)); continue; }
@@ -89,6 +97,9 @@ for spec in "64 - -" "1500 - -" "1500 --rx-buf=256 -" "64 --poll -" "1500 - --cs
 		check '[ "$(jnum "$rx" csum_ok)" = 0 ] && [ "$(jnum "$rx" csum_partial)" = 0 ]' "no UDP checksum without --csum"
 	fi
 	[ $run -lt $last ] && net_testpmd_stop vun2
+	if [ "$vunextra" = --tx-flush=on ]; then
+		check 'grep -q "\"device\":\"$a\".*\"tx_flush\":{\"on\":1,\"rounds\":0,\"windows\":0," "$NET_TMP/vun2.out"' "--tx-flush=on: socket A's queue flushed throughout, nothing measured"
+	fi
 done
 
 echo "== 3. fwd on B, pingpong on A"

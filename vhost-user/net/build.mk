@@ -21,6 +21,7 @@ vunet-objs += vhost-user/net/hdr.o
 vunet-objs += vhost-user/net/port.o
 vunet-objs += vhost-user/net/loop.o
 vunet-objs += vhost-user/net/tap.o
+vunet-objs += vhost-user/net/tune.o
 ifeq ($(VUNET_HAVE_DPDK),y)
 vunet-objs += vhost-user/net/dpdk.o
 $(OBJ)/vhost-user/net/dpdk.o: CFLAGS += $(VUNET_DPDK_CFLAGS)
@@ -30,6 +31,10 @@ endif
 TESTS += net_hdr
 net_hdr-libs := vunet
 net_hdr-ldlibs := $(VUNET_LDLIBS)
+
+TESTS += net_tune
+net_tune-libs := vunet
+net_tune-ldlibs := $(VUNET_LDLIBS)
 
 TESTS += net_loop
 net_loop-libs := vunet

@@ -24,11 +24,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
 #include "internal.h"
+
+/* Bytes of a TX chain flushed at most (a GSO frame's tail is left alone). */
+#define NET_FLUSH_MAX	4096
 
 #ifndef VUN_IDLE_PAUSES
 #define VUN_IDLE_PAUSES 16
@@ -62,6 +66,28 @@ static void guest_drop(struct vun_qp *qp, enum net_drop e)
 	qp->drop_logged |= 1u << e;
 	vun_log("%s: queue pair %u: dropped a guest frame: %s (more of this kind are only counted)",
 		qp->dev->path, qp->idx, net_drop_name(e));
+}
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000u + (u64)ts.tv_nsec;
+}
+
+/* A TX chain's buffers out of every cache; a frame's worth at most. */
+static void flush_chain(const struct vq_req *req)
+{
+	size_t left = NET_FLUSH_MAX;
+	unsigned int k;
+
+	for (k = 0; k < req->nr_rd && left; k++) {
+		size_t len = req->rd[k].iov_len < left ? req->rd[k].iov_len : left;
+
+		net_flush_lines(req->rd[k].iov_base, len);
+		left -= len;
+	}
 }
 
 /*
@@ -117,7 +143,17 @@ static unsigned int do_tx(struct vun_qp *qp, struct vq_req *reqs)
 		}
 		ok++;
 	}
-	/* The frames are copied out: the chains go back before the port sends. */
+	/*
+	 * The frames are copied out: the chains go back before the port sends.
+	 * First, when it measured faster here (see net_tune in net.h), their
+	 * lines leave our caches, so the driver's next write into those
+	 * buffers need not wait for this core to give them up.
+	 */
+	if (qp->tx_flush.on)
+		for (i = 0; i < n; i++)
+			flush_chain(&reqs[i]);
+	if (net_tune_count(&qp->tx_flush, n))
+		net_tune_window(&qp->tx_flush, now_ns());
 	if (n) {
 		qp->st.tx_bursts++;
 		vq_push_batch(&qp->txq, used, n);

@@ -487,6 +487,11 @@ int net_stats_json(FILE *f, const char *name, const struct net_queue_stats *qs,
 		err |= json_u64(f, ",", "tx_bytes", &s->tx_bytes);
 		err |= json_u64(f, ",", "rx_bursts", &s->rx_bursts);
 		err |= json_u64(f, ",", "tx_bursts", &s->tx_bursts);
+		err |= json_u64(f, ",\"tx_flush\":{", "on", &s->tx_flush_on);
+		err |= json_u64(f, ",", "rounds", &s->tx_flush_rounds);
+		err |= json_u64(f, ",", "windows", &s->tx_flush_windows);
+		err |= json_u64(f, ",", "windows_on", &s->tx_flush_windows_on);
+		fputc('}', f);
 		fputs(",\"drops\":{", f);
 		for (r = 1; r < NET_DROP_MAX; r++)
 			err |= json_u64(f, r > 1 ? "," : "", net_drop_name(r), &s->drops[r]);

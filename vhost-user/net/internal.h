@@ -67,6 +67,7 @@ struct vun_qp {
 	bool stop;		/* atomic: ask the thread to return */
 	int stop_fd;		/* eventfd: wakes the thread */
 	struct net_queue_stats st;
+	struct net_tune tx_flush;	/* flush guest TX frames after the copy? */
 	struct vun_rx_state rxs;
 };
 
@@ -86,6 +87,7 @@ struct vun {
 	unsigned int nr_dev;
 	struct vun_dev dev[VUN_MAX_SOCKETS];
 	bool poll;
+	enum net_tune_mode tx_flush;	/* --tx-flush */
 	int cpus[256];
 	unsigned int nr_cpus;
 	u8 mac[6];

@@ -39,6 +39,7 @@ static void usage(FILE *f)
 "SYNOPSIS\n"
 "    vhost-user-net --socket PATH [--socket PATH ...] --port SPEC [--queues N]\n"
 "                   [--poll] [--lcores CPULIST] [--mac MAC] [--mtu N] [--no-huge]\n"
+"                   [--tx-flush auto|on|off]\n"
 "    vhost-user-net --help\n"
 "\n"
 "DESCRIPTION\n"
@@ -77,6 +78,18 @@ static void usage(FILE *f)
 "                    used when enough are free and a hugetlbfs of their size\n"
 "                    is mounted; otherwise ordinary pages, with a log line\n"
 "                    saying why.\n"
+"    --tx-flush auto|on|off\n"
+"                    once a guest TX frame is copied out, flush its cache\n"
+"                    lines from every cache, so the guest's next write into\n"
+"                    that buffer does not wait for this core to give them\n"
+"                    up.  Worth 10-35% of a small-packet guest's TX rate\n"
+"                    when its vCPU and this thread are far apart (other\n"
+"                    CCX or socket), a loss of up to 40% when they share a\n"
+"                    cache.  auto (default): each queue pair measures both\n"
+"                    ways on its own traffic, keeps the faster, and measures\n"
+"                    again every 256 x 64 Ki packets or when its rate\n"
+"                    moves (counters: \"tx_flush\" in the JSON).  x86 with\n"
+"                    CLFLUSHOPT only; elsewhere auto means off.\n"
 "    -h, --help      this text\n"
 "\n"
 "SIGNALS\n"
@@ -202,6 +215,7 @@ int main(int argc, char **argv)
 		{ "mac", required_argument, NULL, 'm' },
 		{ "mtu", required_argument, NULL, 'M' },
 		{ "no-huge", no_argument, NULL, 'H' },
+		{ "tx-flush", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -214,6 +228,7 @@ int main(int argc, char **argv)
 	int c, r, ep = -1, sfd = -1, rc = 1;
 	bool quit = false;
 
+	app.tx_flush = NET_TUNE_AUTO;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -249,6 +264,18 @@ int main(int argc, char **argv)
 		case 'H':
 			conf.no_huge = true;
 			break;
+		case 'F':
+			if (!strcmp(optarg, "auto"))
+				app.tx_flush = NET_TUNE_AUTO;
+			else if (!strcmp(optarg, "on"))
+				app.tx_flush = NET_TUNE_ON;
+			else if (!strcmp(optarg, "off"))
+				app.tx_flush = NET_TUNE_OFF;
+			else
+				return die_usage("--tx-flush: auto, on or off expected, not '%s'", optarg);
+			if (app.tx_flush == NET_TUNE_ON && !net_flush_lines_supported())
+				return die_usage("--tx-flush=%s: this CPU has no CLFLUSHOPT", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -258,6 +285,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (app.tx_flush == NET_TUNE_AUTO && !net_flush_lines_supported())
+		app.tx_flush = NET_TUNE_OFF;	/* nothing to choose between */
 	if (optind < argc)
 		return die_usage("unexpected argument '%s'", argv[optind]);
 	if (!nsock)

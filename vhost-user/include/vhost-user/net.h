@@ -275,8 +275,80 @@ struct net_queue_stats {
 	 * the driver a used-index cache miss).
 	 */
 	u64 rx_bursts, tx_bursts;
+	/* guest TX frames flushed from the caches after the copy (net_tune) */
+	u64 tx_flush_on;		/* 1: flushing now */
+	u64 tx_flush_rounds;		/* times the choice was measured */
+	u64 tx_flush_windows, tx_flush_windows_on;	/* of NET_TUNE_WINDOW packets */
 	u64 drops[NET_DROP_MAX];	/* [0] unused */
 };
+
+/* ------------------------------------------------------------------------ */
+/*
+ * net_tune: choose between two ways of running a data-path loop ("off" and
+ * "on") by the packet rate each gets here and now.
+ *
+ * Some choices have no answer that holds on every machine.  The one it
+ * exists for: flushing a guest TX frame's cache lines once it is copied
+ * lets the driver's next write into that buffer (it reuses it within
+ * microseconds) go without first taking the line back from our core.  With
+ * the two cores far apart (other CCX, other socket) that is most of what a
+ * 64-byte frame costs the driver and flushing gains 10-35%; with them
+ * sharing a cache it is cheap, and flushing costs up to 40%.  Where the host
+ * runs the guest's vCPU and ours is neither known nor fixed, so the loop
+ * measures: windows of NET_TUNE_WINDOW packets, timed, the two ways taking
+ * turns for NET_TUNE_PROBE windows each; the faster one (by at least
+ * NET_TUNE_MARGIN %, else "off") is kept for NET_TUNE_HOLD windows or until
+ * two windows in a row run NET_TUNE_DRIFT % away from the rate it won with,
+ * then a new round.  Each window is timed once (one clock read per 64 Ki packets).
+ *
+ *	net_tune_init(&t, NET_TUNE_AUTO);
+ *	loop: ... if (t.on) do the extra work ...
+ *	      if (net_tune_count(&t, n)) net_tune_window(&t, now_ns);
+ */
+#define NET_TUNE_WINDOW	65536u	/* packets per window (~4 ms at 15 Mpps) */
+#define NET_TUNE_PROBE	3	/* windows per way in a round */
+#define NET_TUNE_HOLD	256	/* windows the winner is kept for */
+#define NET_TUNE_MARGIN	3	/* %: "on" must be this much faster */
+#define NET_TUNE_DRIFT	20	/* %: a rate change that starts a new round */
+
+enum net_tune_mode { NET_TUNE_OFF, NET_TUNE_ON, NET_TUNE_AUTO };
+
+struct net_tune {
+	bool on;		/* the way to run now */
+	bool probing;		/* in a round (else holding the winner) */
+	u8 mode;		/* enum net_tune_mode */
+	u16 step;		/* probing: windows done; holding: windows left */
+	u16 strikes;		/* holding: windows in a row off the winner's rate */
+	u32 pkts;		/* packets in the current window */
+	u64 t0;			/* ns: the current window's start (0: none yet) */
+	u64 best[2];		/* probing: each way's shortest window, ns */
+	u64 ref;		/* holding: the winner's window, ns */
+	/* counters (read racily by the stats printer: untorn u64 loads) */
+	u64 rounds;		/* rounds decided */
+	u64 windows;		/* windows timed */
+	u64 on_windows;		/* of which run "on" */
+};
+
+void net_tune_init(struct net_tune *t, enum net_tune_mode mode);
+/* @n more packets done; true when the window is full (call net_tune_window). */
+static inline bool net_tune_count(struct net_tune *t, unsigned int n)
+{
+	if (t->mode != NET_TUNE_AUTO)
+		return false;
+	t->pkts += n;
+	return t->pkts >= NET_TUNE_WINDOW;
+}
+/* The current window ends at @now_ns (CLOCK_MONOTONIC): t->on may change. */
+void net_tune_window(struct net_tune *t, u64 now_ns);
+
+/*
+ * Write back and drop [p, p + n)'s cache lines from every cache in the
+ * machine (CLFLUSHOPT; weakly ordered, nothing waits for it).  Data is never
+ * lost: a dirty line is written back first.  net_flush_lines_supported():
+ * the CPU has the instruction (net_flush_lines() is a no-op elsewhere).
+ */
+bool net_flush_lines_supported(void);
+void net_flush_lines(const void *p, size_t n);
 
 static inline void net_stats_drop(struct net_queue_stats *st, unsigned int reason)
 {
@@ -287,6 +359,7 @@ static inline void net_stats_drop(struct net_queue_stats *st, unsigned int reaso
  * Write one JSON object on one line:
  * {"device":NAME,"queues":[{"queue":0,"rx_packets":..,"rx_bytes":..,
  *   "tx_packets":..,"tx_bytes":..,"rx_bursts":..,"tx_bursts":..,
+ *   "tx_flush":{"on":0|1,"rounds":..,"windows":..,"windows_on":..},
  *   "drops":{"hdr_short":0,...}},...],
  *  "port":{"rx_packets":..,...}}
  * (@port may be NULL: no "port" member).  Counters are read without locks
