@@ -25,7 +25,9 @@
 # machine below ~0.95 means neighbours took the rest) and, when `perf stat`
 # works, "backend_cycles_per_pkt": CPU cycles the back-end process spent per
 # packet moved in that window (polling included, so an upper bound on its
-# per-packet cost; far less sensitive to neighbours than the rate).
+# per-packet cost; far less sensitive to neighbours than the rate), and for
+# vhost-user-net in to-backend "tx_flush_share": the share of its timed TX
+# windows it ran flushing guest frames from the caches (--tx-flush auto).
 # then a ratio table (lines starting with '#'): vhost-user-net / dpdk-vhost,
 # best run against best run, and run r against run r (they ran back to back).
 #
@@ -144,7 +146,7 @@ run_driver() {	# driver dir size
 
 # One measurement; prints mpps (empty or 0.000 if nothing flowed).
 measure() {	# backend driver dir size
-	local be=$1 drv=$2 dir=$3 size=$4 bepid
+	local be=$1 drv=$2 dir=$3 size=$4 bepid res flush
 	sock=$NET_TMP/net.sock
 	rm -f "$sock"
 	if ! start_backend "$be" "$dir" "$size"; then
@@ -153,8 +155,13 @@ measure() {	# backend driver dir size
 		return
 	fi
 	bepid=${NET_PIDS[be]}
-	run_driver "$drv" "$dir" "$size"
+	res=$(run_driver "$drv" "$dir" "$size")
 	net_testpmd_stop be
+	# vhost-user-net --tx-flush auto: the share of its timed TX windows it
+	# ran flushing (its exit JSON), "-" for anything else.
+	flush=$(grep -ao '"tx_flush":{[^}]*}' "$NET_TMP/be.log" 2>/dev/null | tail -n 1 |
+		awk -F'[:,}]' '{ w = $7; o = $9; if (w > 0) printf "%.2f", o / w; else print "-" }')
+	echo "$res ${flush:--}"
 	# vhost-user-net's own EAL runtime dir, should it have been killed.
 	[ "$be" = vhost-user-net ] && rm -rf "/var/run/dpdk/vp-net-$bepid"
 	rm -f "$sock"
@@ -172,13 +179,13 @@ keep_run() {	# key line
 }
 
 row_once() {	# backend driver dir size
-	local be=$1 drv=$2 dir=$3 size=$4 mpps try res becpu drvcpu cpp
+	local be=$1 drv=$2 dir=$3 size=$4 mpps try res becpu drvcpu cpp flush
 	# A run where nothing flows is repeated (up to 3 tries): now and then
 	# testpmd's virtio_user neither forwards nor prints anything after
 	# start-up on a loaded 2-core machine.
 	for try in 1 2 3; do
 		res=$(measure "$be" "$drv" "$dir" "$size")
-		read -r mpps becpu drvcpu cpp <<<"$res"
+		read -r mpps becpu drvcpu cpp flush <<<"$res"
 		[ -n "$mpps" ] && [ "$mpps" != 0.000 ] && break
 		cp "$NET_TMP/drv.log" "$BUILD/bench-net-$be-$drv-$dir-$size.drv.log" 2>/dev/null
 		cp "$NET_TMP/be.log" "$BUILD/bench-net-$be-$drv-$dir-$size.be.log" 2>/dev/null
@@ -191,6 +198,7 @@ row_once() {	# backend driver dir size
 		"$be" "$drv" "$dir" "$size" "$mpps"
 	[ "${becpu:--}" != - ] && printf ',"backend_cpu":%s,"driver_cpu":%s' "$becpu" "$drvcpu"
 	[ "${cpp:--}" != - ] && printf ',"backend_cycles_per_pkt":%s' "$cpp"
+	[ "${flush:--}" != - ] && printf ',"tx_flush_share":%s' "$flush"
 	printf '}\n'
 }
 

@@ -76,16 +76,32 @@ static u64 now_ns(void)
 	return (u64)ts.tv_sec * 1000000000u + (u64)ts.tv_nsec;
 }
 
-/* A TX chain's buffers out of every cache; a frame's worth at most. */
-static void flush_chain(const struct vq_req *req)
+/*
+ * A TX chain's frame out of every cache (NET_FLUSH_MAX bytes at most).  The
+ * header's own line is left alone: not read unless offloads were negotiated
+ * (net_tx_pkt()), it is not in our caches, and a flush would make the
+ * driver's next look at it (DPDK reads the header before writing it) a
+ * memory access.
+ */
+static void flush_chain(const struct vq_req *req, u32 hdr_len)
 {
-	size_t left = NET_FLUSH_MAX;
+	size_t skip = hdr_len, left = NET_FLUSH_MAX;
 	unsigned int k;
 
 	for (k = 0; k < req->nr_rd && left; k++) {
-		size_t len = req->rd[k].iov_len < left ? req->rd[k].iov_len : left;
+		const u8 *p = req->rd[k].iov_base;
+		size_t len = req->rd[k].iov_len;
 
-		net_flush_lines(req->rd[k].iov_base, len);
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		p += skip;
+		len -= skip;
+		skip = 0;
+		if (len > left)
+			len = left;
+		net_flush_lines(p, len);
 		left -= len;
 	}
 }
@@ -151,7 +167,7 @@ static unsigned int do_tx(struct vun_qp *qp, struct vq_req *reqs)
 	 */
 	if (qp->tx_flush.on)
 		for (i = 0; i < n; i++)
-			flush_chain(&reqs[i]);
+			flush_chain(&reqs[i], qp->cfg.hdr_len);
 	if (net_tune_count(&qp->tx_flush, n))
 		net_tune_window(&qp->tx_flush, now_ns());
 	if (n) {
