@@ -7,9 +7,10 @@
  * each way's fastest window kept (the least disturbed by neighbours: a
  * window the host took the CPU away in only loses).  The faster way wins
  * when it is at least NET_TUNE_MARGIN% faster, else "off" (no work added
- * for no gain).  It is then held for NET_TUNE_HOLD windows, or until a
- * window runs NET_TUNE_DRIFT% off the rate it won with (the other side
- * moved, or the load changed): then a new round.
+ * for no gain).  It is then held for NET_TUNE_HOLD windows, or until two
+ * windows in a row run NET_TUNE_DRIFT% off the rate it won with (the other
+ * side moved, or the load changed; one such window is a neighbour taking
+ * the CPU for a moment): then a new round.
  */
 #include <stdint.h>
 #include <string.h>
