@@ -25,6 +25,8 @@
 #   {"bench":"vm-blk","path":"...","guest":"poll=0|poll=1","rw":"randread",
 #    "qd":N,"iops":N,"p50_us":N,"p99_us":N,"heavy_exits_per_io":X,
 #    "vmm_irqs_per_io":X,"irqs_per_io":X}
+# and one for the cost of a single doorbell each way on this host
+#   {"bench":"vm-blk","path":"doorbell","exit_ns":N,"ioeventfd_ns":N,"ratio":X}
 # heavy_exits_per_io counts EVERY exit of the vCPU to vmm during the run
 # (setup included, so it is an upper bound) divided by the I/Os done;
 # vmm_irqs_per_io the interrupts vmm injected itself; irqs_per_io the
@@ -32,6 +34,9 @@
 # each vhost path / host-fio (target >= 0.85 at QD 32) and each vhost path /
 # inproc-exits (target >= 10), marked met or missed; and inproc-nopoll /
 # inproc-exits-nopoll, the same comparison with a doorbell per request.
+# The doorbell ratio bounds the second target: an I/O that rings one doorbell
+# costs that doorbell plus the I/O itself, so no back-end can make the per-I/O
+# ratio exceed the per-doorbell one (where it is below 10, so is every row).
 #
 # env: BUILD (build), BENCH_SECS (5), BENCH_SIZE_MB (1024), BENCH_DIR (/dev/shm),
 #      BENCH_QDS ("1 32"), BENCH_PATHS (all of the above),
@@ -191,12 +196,30 @@ for qd in $QDS; do
 	done
 done
 
+# What one doorbell costs on this host, each way, from the same guest at CPL3
+# (guestlet's bench-exits on vmm's test device): the most the notification
+# path alone can buy.  An I/O that rings one doorbell costs that doorbell plus
+# the I/O, so vhost / inproc-exits per I/O stays below this ratio (plus what
+# vmm's relay adds); with fewer doorbells per I/O it is nearer 1.
+doorbell() {
+	local n=50000 out mx mi
+	out=$(timeout 120 "$VMM" --kernel "$GUEST" --cmdline "bench-exits n=$n" 2>/dev/null) || return 1
+	mx=$(sed -n 's/.*"mode":"mmio-exit","n":'$n',"ns_per_op":\([0-9]*\).*/\1/p' <<<"$out")
+	mi=$(sed -n 's/.*"mode":"mmio-ioeventfd","n":'$n',"ns_per_op":\([0-9]*\).*/\1/p' <<<"$out")
+	[ -n "$mx" ] && [ -n "$mi" ] && [ "$mi" -gt 0 ] || return 1
+	DOORBELL=$(echo "scale=2; $mx / $mi" | bc | sed 's/^\./0./')
+	printf '{"bench":"vm-blk","path":"doorbell","exit_ns":%s,"ioeventfd_ns":%s,"ratio":%s}\n' "$mx" "$mi" "$DOORBELL"
+}
+DOORBELL=""
+doorbell || echo "bench-vm-blk: the doorbell measurement (bench-exits) failed" >&2
+
 # heavy_exits_per_io of a reported point.
 jq_exits() { jnum heavy_exits_per_io <<<"${LINE[$1,$2,${IOPS[$1,$2]:-x}]:-}"; }
 ratio() { [ -n "${IOPS[$1,$3]:-}" ] && [ -n "${IOPS[$2,$3]:-}" ] && [ "${IOPS[$2,$3]}" != 0 ] &&
 	echo "scale=2; ${IOPS[$1,$3]} / ${IOPS[$2,$3]}" | bc | sed 's/^\./0./'; }
 echo "#"
 printf '# %-13s %-6s %3s  %10s  %12s  %s\n' path guest qd "/host-fio" "/inproc-exits" "targets: >=0.85x fio at QD32, >=10x exits"
+[ -n "$DOORBELL" ] && echo "# (one doorbell here: heavyweight exit / ioeventfd = ${DOORBELL}x, the bound on /inproc-exits with a doorbell per I/O)"
 for m in $MODES; do
 	for qd in $QDS; do
 		for p in inproc vhost-user qsd; do
