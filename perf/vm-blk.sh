@@ -137,15 +137,21 @@ run_guest() {	# path qd mode -> JSON line
 
 run_fio() {
 	local qd=$1 j iops p50 p99
+	# Total latency percentiles (submission to completion, as the guest
+	# measures), not clat's; json (not json+) has no per-bin lists.
 	j=$(fio --name=ceiling --filename="$img" --ioengine=io_uring --rw=randread --bs=4k \
 		--iodepth="$qd" --numjobs=1 --direct=0 --time_based --runtime="$SECS" \
 		--norandommap --randrepeat=0 --fixedbufs --registerfiles \
-		--output-format=json+ 2>/dev/null) || return 1
-	iops=$(grep -m1 '"iops" :' <<<"$j" | tr -dc '0-9.' | cut -d. -f1)
-	p50=$(grep -A40 '"lat_ns"' <<<"$j" | grep -m1 '"50.000000"' | tr -dc '0-9')
-	p99=$(grep -A40 '"lat_ns"' <<<"$j" | grep -m1 '"99.000000"' | tr -dc '0-9')
+		--lat_percentiles=1 --clat_percentiles=0 --output-format=json 2>/dev/null) || return 1
+	iops=$(grep -m1 '"iops" :' <<<"$j" | sed 's/.*: *\([0-9]*\).*/\1/')
+	p50=$(sed -n 's/^ *"50\.000000" : \([0-9]*\).*/\1/p' <<<"$j" | head -n 1)
+	p99=$(sed -n 's/^ *"99\.000000" : \([0-9]*\).*/\1/p' <<<"$j" | head -n 1)
+	if [ -z "$iops" ] || [ -z "$p50" ] || [ -z "$p99" ]; then
+		echo "bench-vm-blk: fio qd=$qd: no iops or latency percentiles in its output" >&2
+		return 1
+	fi
 	printf '{"bench":"vm-blk","path":"host-fio","rw":"randread","bs":4096,"qd":%s,"iops":%s,"p50_us":%s,"p99_us":%s,"heavy_exits_per_io":0}\n' \
-		"$qd" "$iops" "$(( ${p50:-0} / 1000 ))" "$(( ${p99:-0} / 1000 ))"
+		"$qd" "$iops" "$((p50 / 1000))" "$((p99 / 1000))"
 }
 
 # Each point runs REPS times, the paths taking turns round by round (this
