@@ -203,21 +203,20 @@ for qd in $QDS; do
 done
 
 # What one doorbell costs on this host, each way, from the same guest at CPL3
-# (guestlet's bench-exits on vmm's test device): the most the notification
-# path alone can buy.  An I/O that rings one doorbell costs that doorbell plus
-# the I/O, so vhost / inproc-exits per I/O stays below this ratio (plus what
-# vmm's relay adds); with fewer doorbells per I/O it is nearer 1.
+# (perf/exits.sh, which checks vmm's counts): the most the notification path
+# alone can buy.  An I/O that rings one doorbell costs that doorbell plus the
+# I/O, so vhost / inproc-exits per I/O stays below this ratio (plus what vmm's
+# relay adds); with fewer doorbells per I/O it is nearer 1.
 doorbell() {
-	local n=50000 out mx mi
-	out=$(timeout 120 "$VMM" --kernel "$GUEST" --cmdline "bench-exits n=$n" 2>/dev/null) || return 1
-	mx=$(sed -n 's/.*"mode":"mmio-exit","n":'$n',"ns_per_op":\([0-9]*\).*/\1/p' <<<"$out")
-	mi=$(sed -n 's/.*"mode":"mmio-ioeventfd","n":'$n',"ns_per_op":\([0-9]*\).*/\1/p' <<<"$out")
-	[ -n "$mx" ] && [ -n "$mi" ] && [ "$mi" -gt 0 ] || return 1
-	DOORBELL=$(echo "scale=2; $mx / $mi" | bc | sed 's/^\./0./')
+	local out mx mi
+	out=$(BUILD=$BUILD perf/exits.sh 50000 2>/dev/null) || return 1
+	mx=$(grep '"mode":"mmio-exit"' <<<"$out" | jnum ns_per_op)
+	mi=$(grep '"mode":"mmio-ioeventfd"' <<<"$out" | jnum ns_per_op)
+	DOORBELL=$(grep '"ratio":"mmio-exit/mmio-ioeventfd"' <<<"$out" | jnum value)
+	[ -n "$mx" ] && [ -n "$mi" ] && [ -n "$DOORBELL" ] || return 1
 	printf '{"bench":"vm-blk","path":"doorbell","exit_ns":%s,"ioeventfd_ns":%s,"ratio":%s}\n' "$mx" "$mi" "$DOORBELL"
 }
-DOORBELL=""
-doorbell || echo "bench-vm-blk: the doorbell measurement (bench-exits) failed" >&2
+doorbell || { DOORBELL=""; echo "bench-vm-blk: the doorbell measurement (perf/exits.sh) failed" >&2; }
 
 # heavy_exits_per_io of a reported point.
 jq_exits() { jnum heavy_exits_per_io <<<"${LINE[$1,$2,${IOPS[$1,$2]:-x}]:-}"; }
