@@ -32,11 +32,11 @@ INCLUDES := -Ivirtio/include -Ikvm/include -Ivmm/include -Ivhost-user/include \
 CFLAGS	:= $(CFLAGS_BASE) $(INCLUDES) $(EXTRA_CFLAGS)
 LDFLAGS	:= -pthread $(LDFLAGS_SAN) $(EXTRA_LDFLAGS)
 
-# Rebuild everything when the compiler flags change (e.g. SAN=1 after a plain build).
+# Rebuild everything when the compiler flags change (e.g. SAN=1 after a plain
+# build) or when what the fragments probed does (CONFIG_FLAGS, e.g. libdpdk
+# installed since the last build): the stamp is written below, after them.
 FLAGS_STAMP := $(OBJ)/.flags
-FLAGS_NOW := $(CC) $(CFLAGS) $(LDFLAGS)
-$(shell mkdir -p $(OBJ); [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = "$(FLAGS_NOW)" ] || \
-	echo "$(FLAGS_NOW)" > $(FLAGS_STAMP))
+CONFIG_FLAGS :=	# fragments: += whatever their probes found that changes objects
 
 # Filled in by the fragments.
 PROGS	:=	# host programs: name -> $(BUILD)/name, objects in name-objs, libs in name-libs
@@ -50,6 +50,10 @@ BENCHES	:=	# benchmark targets: `make bench-NAME`; `make bench` runs them all
 all: deps-ok
 
 include $(wildcard */build.mk) $(wildcard */*/build.mk) $(wildcard perf/*.mk)
+
+FLAGS_NOW := $(CC) $(CFLAGS) $(LDFLAGS) $(CONFIG_FLAGS)
+$(shell mkdir -p $(OBJ); [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = "$(FLAGS_NOW)" ] || \
+	echo "$(FLAGS_NOW)" > $(FLAGS_STAMP))
 
 all: $(addprefix $(BUILD)/,$(PROGS)) $(addprefix $(BUILD)/tests/,$(TESTS)) $(EXTRA_TARGETS) \
 	$(addprefix $(BUILD)/fuzz/,$(FUZZERS))

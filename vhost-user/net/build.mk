@@ -15,6 +15,9 @@ else
 $(info vhost-user/net: libdpdk not found by pkg-config: DPDK ports disabled, only tap: and loop (install libdpdk-dev, see scripts/deps.sh))
 VUNET_LDLIBS :=
 endif
+# port.o and the programs differ with and without DPDK: a probe that changes
+# (libdpdk-dev installed after a build) rebuilds them.
+CONFIG_FLAGS += vunet-dpdk=$(VUNET_HAVE_DPDK) $(VUNET_DPDK_CFLAGS) $(VUNET_LDLIBS)
 
 LIBS += vunet
 vunet-objs += vhost-user/net/hdr.o
