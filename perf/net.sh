@@ -8,6 +8,9 @@
 #   driver  dpdk-virtio-user testpmd's virtio_user PMD: txonly (to-backend)
 #                           or rxonly (to-driver)
 #   driver  vionet          build/vionet (ours): txonly to the back-end, rxonly from it
+# Every back-end runs with every driver.  The issue's target compares the two
+# back-ends under DPDK's driver; the vionet rows give the same comparison
+# under a driver that negotiates EVENT_IDX and not IN_ORDER.
 # to-backend: the driver sends, the back-end forwards into net_null0
 #             (no-rx=1, so nothing flows back);
 # to-driver:  net_null0 generates frames, the back-end puts them on the
@@ -28,8 +31,9 @@
 # per-packet cost; far less sensitive to neighbours than the rate), and for
 # vhost-user-net in to-backend "tx_flush_share": the share of its timed TX
 # windows it ran flushing guest frames from the caches (--tx-flush auto).
-# then a ratio table (lines starting with '#'): vhost-user-net / dpdk-vhost,
-# best run against best run, and run r against run r (they ran back to back).
+# then a ratio table per driver (lines starting with '#'): vhost-user-net /
+# dpdk-vhost, best run against best run, and run r against run r (they ran
+# back to back).
 #
 # env: BUILD, NET_SIZES ("64 1500"), NET_SAMPLES (per-second samples kept, 5),
 #      NET_WARMUP (samples dropped first, 2), NET_DIRS ("to-backend to-driver"),
@@ -216,6 +220,11 @@ for dir in ${NET_DIRS:-to-backend to-driver}; do
 		else
 			note "skipped: vhost-user-net <- dpdk-virtio-user $dir $size ($VUN not built yet)"
 		fi
+		if [ -x "$VIONET" ]; then
+			rows+=("dpdk-vhost vionet")
+		else
+			note "skipped: dpdk-vhost <-> vionet $dir $size ($VIONET not built yet)"
+		fi
 		if [ -x "$VUN" ] && [ -x "$VIONET" ]; then
 			rows+=("vhost-user-net vionet")
 		else
@@ -245,24 +254,31 @@ done
 # machines), the best runs of two rows may come from different placements,
 # while the two runs of a pair ran back to back.  "pairs" lists each pair's
 # ratio; "median" is their median.
-echo "# ratio vhost-user-net / dpdk-vhost (driver dpdk-virtio-user; target >= 1.2 at 64 B)"
-printf '# %-11s %5s %10s %10s %6s %7s  %s\n' dir size dpdk-vhost vhost-user best median pairs
-for dir in ${NET_DIRS:-to-backend to-driver}; do
-	for size in $SIZES; do
-		a=${RES["dpdk-vhost/dpdk-virtio-user/$dir/$size"]:-}
-		b=${RES["vhost-user-net/dpdk-virtio-user/$dir/$size"]:-}
-		r=-
-		[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
-		pairs=""
-		for ((i = 0; i < REPEAT; i++)); do
-			pa=${RUN["dpdk-vhost/dpdk-virtio-user/$dir/$size/$i"]:-}
-			pb=${RUN["vhost-user-net/dpdk-virtio-user/$dir/$size/$i"]:-}
-			[ -n "$pa" ] && [ -n "$pb" ] &&
-				pairs+="${pairs:+,}$(awk -v a="$pa" -v b="$pb" 'BEGIN { printf "%.2f", b / a }')"
+# Both tables: (b)/(a) is the issue's target; with vionet driving both
+# back-ends, the same comparison without DPDK's virtio_user as the driver.
+ratio_table() {	# driver title
+	local drv=$1 dir size a b r pairs med i pa pb
+	echo "# ratio vhost-user-net / dpdk-vhost ($2)"
+	printf '# %-11s %5s %10s %10s %6s %7s  %s\n' dir size dpdk-vhost vhost-user best median pairs
+	for dir in ${NET_DIRS:-to-backend to-driver}; do
+		for size in $SIZES; do
+			a=${RES["dpdk-vhost/$drv/$dir/$size"]:-}
+			b=${RES["vhost-user-net/$drv/$dir/$size"]:-}
+			r=-
+			[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
+			pairs=""
+			for ((i = 0; i < REPEAT; i++)); do
+				pa=${RUN["dpdk-vhost/$drv/$dir/$size/$i"]:-}
+				pb=${RUN["vhost-user-net/$drv/$dir/$size/$i"]:-}
+				[ -n "$pa" ] && [ -n "$pb" ] &&
+					pairs+="${pairs:+,}$(awk -v a="$pa" -v b="$pb" 'BEGIN { printf "%.2f", b / a }')"
+			done
+			med=-
+			[ -n "$pairs" ] && med=$(tr , '\n' <<<"$pairs" | sort -n |
+				awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+			printf '# %-11s %5s %10s %10s %6s %7s  %s\n' "$dir" "$size" "${a:--}" "${b:--}" "$r" "$med" "${pairs:--}"
 		done
-		med=-
-		[ -n "$pairs" ] && med=$(tr , '\n' <<<"$pairs" | sort -n |
-			awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-		printf '# %-11s %5s %10s %10s %6s %7s  %s\n' "$dir" "$size" "${a:--}" "${b:--}" "$r" "$med" "${pairs:--}"
 	done
-done
+}
+ratio_table dpdk-virtio-user "driver dpdk-virtio-user; target >= 1.2 at 64 B"
+ratio_table vionet "driver vionet, for comparison"

@@ -84,6 +84,8 @@ static int set_features(struct vhu_dev *vhu, u64 features)
 	/* Threads read the header config: change it with them stopped. */
 	for (i = 0; i < d->nr_qp; i++)
 		vun_qp_stop(&d->qp[i]);
+	if (features != d->features)
+		vun_log("%s: features 0x%llx", d->path, (unsigned long long)features);
 	d->features = features;
 	hdr_cfg_all(d);
 	r = net_port_set_offloads(d->app->port, features);
