@@ -25,6 +25,16 @@
 #define MRG_BUF_DEFAULT	2048u
 #define RX_BUF_MIN	64u
 #define RX_BUF_MAX	65536u
+/*
+ * Every buffer, RX and TX, starts this far into a cache line: the 12-byte
+ * header fills the line's end and the frame starts on the next line, the
+ * layout DPDK's virtio PMD gives its mbufs.  A 64-byte frame is then one line
+ * instead of two, so one line a frame moves between the two cores, not two;
+ * the header's line is the writer's alone while the other side leaves it
+ * unread or unchanged (no offloads on TX; our back-end's RX header store
+ * writes only what differs).
+ */
+#define BUF_HDR_OFF	(64u - GD_NET_HDR_LEN)
 
 struct gd_net_buf {
 	u8 *va;		/* DMA memory */
@@ -89,7 +99,7 @@ int gd_net_init(struct gd_net *n, struct gd_virtio_transport *t,
 {
 	struct gd_net_opts none = { 0 };
 	unsigned int i, num;
-	u32 tx_size;
+	u32 tx_size, stride;
 	u8 *dma;
 	u64 wanted;
 	int r;
@@ -142,13 +152,14 @@ int gd_net_init(struct gd_net *n, struct gd_virtio_transport *t,
 	n->part = gd_alloc_priv(num * sizeof(*n->part), 64);
 	n->part_len = gd_alloc_priv(num * sizeof(*n->part_len), 64);
 	n->reasm = gd_alloc_priv((size_t)GD_NET_BURST_MAX * n->max_frame, 64);
-	dma = gd_alloc((size_t)num * n->rx_buf_size, 64);
+	stride = (BUF_HDR_OFF + n->rx_buf_size + 63) & ~63u;
+	dma = gd_alloc((size_t)num * stride, 64);
 	if (!n->rxb || !n->held || !n->part || !n->part_len || !n->reasm || !dma) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	for (i = 0; i < num; i++) {
-		n->rxb[i].va = dma + (size_t)i * n->rx_buf_size;
+		n->rxb[i].va = dma + (size_t)i * stride + BUF_HDR_OFF;
 		n->rxb[i].gpa = gd_virt_to_phys(n->rxb[i].va);
 	}
 	n->refill_batch = num / 4 < GD_NET_BURST_MAX ? num / 4 : GD_NET_BURST_MAX;
@@ -157,7 +168,7 @@ int gd_net_init(struct gd_net *n, struct gd_virtio_transport *t,
 
 	/* TX slots: header + the largest frame, one per ring entry. */
 	num = n->txq.vq.num;
-	tx_size = (GD_NET_HDR_LEN + n->max_frame + 63) & ~63u;
+	tx_size = (BUF_HDR_OFF + GD_NET_HDR_LEN + n->max_frame + 63) & ~63u;
 	n->txb = gd_alloc_priv(num * sizeof(*n->txb), 64);
 	n->tx_free = gd_alloc_priv(num * sizeof(*n->tx_free), 64);
 	dma = gd_alloc((size_t)num * tx_size, 64);
@@ -166,7 +177,7 @@ int gd_net_init(struct gd_net *n, struct gd_virtio_transport *t,
 		goto fail;
 	}
 	for (i = 0; i < num; i++) {
-		n->txb[i].va = dma + (size_t)i * tx_size;
+		n->txb[i].va = dma + (size_t)i * tx_size + BUF_HDR_OFF;
 		n->txb[i].gpa = gd_virt_to_phys(n->txb[i].va);
 		n->tx_free[i] = &n->txb[num - 1 - i];
 	}

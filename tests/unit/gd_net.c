@@ -9,7 +9,8 @@
  * batching and reclaim when the ring fills, RX zero-copy frames, MRG_RXBUF
  * reassembly (a frame over 16 small buffers, also when its buffers arrive
  * across several rx_burst calls), refill without leaks over many ring
- * turns, no interrupt over 2^16+ frames while not sleeping (EVENT_IDX), and a hostile device (num_buffers 0 or above the queue size, used
+ * turns, every frame starting on a cache line right after its header (TX and
+ * RX), no interrupt over 2^16+ frames while not sleeping (EVENT_IDX), and a hostile device (num_buffers 0 or above the queue size, used
  * length past the buffer or shorter than the header, csum_start past the
  * frame, a GSO frame never negotiated): each frame dropped and counted, the
  * next good one intact.  Also interrupt-mode waiting and no-MRG_RXBUF setup.
@@ -133,6 +134,8 @@ static void fake_tx(struct fake *f)
 		u32 len = 0;
 
 		CHECK_EQ(f->req.nr_wr, 0);
+		/* The frame starts on a cache line, right after the header. */
+		CHECK_EQ(((uintptr_t)f->req.rd[0].iov_base + sizeof(h)) % 64, 0);
 		for (unsigned int i = 0; i < f->req.nr_rd; i++) {
 			CHECK(len + f->req.rd[i].iov_len <= sizeof(buf));
 			memcpy(buf + len, f->req.rd[i].iov_base, f->req.rd[i].iov_len);
@@ -188,6 +191,8 @@ static unsigned int fake_rx(struct fake *f, const struct virtio_net_hdr *hdr, in
 				c = total - off;
 			if (off == 0) {
 				CHECK(c >= sizeof(h));
+				/* as on TX: the frame starts on a cache line */
+				CHECK_EQ(((uintptr_t)f->req.wr[i].iov_base + sizeof(h)) % 64, 0);
 				first_nb = (u8 *)f->req.wr[i].iov_base +
 					   offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers);
 			}
