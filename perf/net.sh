@@ -30,10 +30,12 @@
 # packet moved in that window (polling included, so an upper bound on its
 # per-packet cost; far less sensitive to neighbours than the rate), and for
 # vhost-user-net in to-backend "tx_flush_share": the share of its timed TX
-# windows it ran flushing guest frames from the caches (--tx-flush auto).
+# windows it ran flushing guest frames from the caches (--tx-flush auto),
+# and "backend_busy_ns_per_pkt": the back-end thread's busy time per packet
+# it moved, by its own accounting over the whole run (busy_ns_per_pkt()).
 # then a ratio table per driver (lines starting with '#'): vhost-user-net /
 # dpdk-vhost, best run against best run, and run r against run r (they ran
-# back to back).
+# back to back), and the two back-ends' busy ns per packet side by side.
 #
 # env: BUILD, NET_SIZES ("64 1500"), NET_SAMPLES (per-second samples kept, 5),
 #      NET_WARMUP (samples dropped first, 2), NET_DIRS ("to-backend to-driver"),
@@ -73,7 +75,7 @@ start_backend() {	# backend dir size
 	case $be in
 	dpdk-vhost)
 		net_testpmd_start be "$CPU_B" "--vdev net_vhost0,iface=$sock,queues=1 --vdev $null" \
-			"--forward-mode=io" ;;
+			"--forward-mode=io --record-core-cycles" ;;
 	vhost-user-net)
 		"$VUN" --socket "$sock" --port "$null" --poll --lcores "$CPU_B" \
 			</dev/null >"$NET_TMP/be.log" 2>&1 &
@@ -148,6 +150,30 @@ run_driver() {	# driver dir size
 	esac
 }
 
+# Nanoseconds the back-end's forwarding thread spent busy per packet it
+# moved, over its whole run, from its own accounting: testpmd's
+# --record-core-cycles (TSC cycles of the forwarding calls that moved
+# packets, at its TSC rate) or vhost-user-net's busy_ns (rounds that moved
+# packets).  Waits for the ring and for the other side's cache lines are
+# in it; polling that found nothing is not.  "-" if unknown.
+busy_ns_per_pkt() {	# backend dir
+	local log=$NET_TMP/be.log n pk
+	case $1 in
+	dpdk-vhost)
+		# Port 0 is the vhost port; to-driver counts frames delivered, not
+		# those it took from net_null0 and dropped for want of buffers.
+		if [ "$2" = to-backend ]; then pk=$(net_fwd_stat be 0 RX-packets); else pk=$(net_fwd_stat be 0 TX-packets); fi
+		n=$(tr -d '\r' <"$log" | sed -n 's/.*(\(total\|busy\) cycles=\([0-9]*\) .* at \([0-9]*\) MHz.*/\2 \3/p' |
+			tail -n 1 | awk '$2 > 0 { printf "%.0f", $1 * 1000 / $2 }') ;;
+	vhost-user-net)
+		local key=rx_packets
+		[ "$2" = to-backend ] && key=tx_packets
+		n=$(grep -a '^{"device"' "$log" | tail -n 1 | grep -o '"busy_ns":[0-9]*' | head -n 1 | cut -d: -f2)
+		pk=$(grep -a '^{"device"' "$log" | tail -n 1 | grep -o "\"$key\":[0-9]*" | head -n 1 | cut -d: -f2) ;;
+	esac
+	awk -v n="${n:-0}" -v p="${pk:-0}" 'BEGIN { if (n > 0 && p > 0) printf "%.1f", n / p; else print "-" }'
+}
+
 # One measurement; prints mpps (empty or 0.000 if nothing flowed).
 measure() {	# backend driver dir size
 	local be=$1 drv=$2 dir=$3 size=$4 bepid res flush
@@ -165,7 +191,7 @@ measure() {	# backend driver dir size
 	# ran flushing (its exit JSON), "-" for anything else.
 	flush=$(grep -ao '"tx_flush":{[^}]*}' "$NET_TMP/be.log" 2>/dev/null | tail -n 1 |
 		awk -F'[:,}]' '{ w = $7; o = $9; if (w > 0) printf "%.2f", o / w; else print "-" }')
-	echo "$res ${flush:--}"
+	echo "$res ${flush:--} $(busy_ns_per_pkt "$be" "$dir")"
 	# vhost-user-net's own EAL runtime dir, should it have been killed.
 	[ "$be" = vhost-user-net ] && rm -rf "/var/run/dpdk/vp-net-$bepid"
 	rm -f "$sock"
@@ -183,13 +209,13 @@ keep_run() {	# key line
 }
 
 row_once() {	# backend driver dir size
-	local be=$1 drv=$2 dir=$3 size=$4 mpps try res becpu drvcpu cpp flush
+	local be=$1 drv=$2 dir=$3 size=$4 mpps try res becpu drvcpu cpp flush busy
 	# A run where nothing flows is repeated (up to 3 tries): now and then
 	# testpmd's virtio_user neither forwards nor prints anything after
 	# start-up on a loaded 2-core machine.
 	for try in 1 2 3; do
 		res=$(measure "$be" "$drv" "$dir" "$size")
-		read -r mpps becpu drvcpu cpp flush <<<"$res"
+		read -r mpps becpu drvcpu cpp flush busy <<<"$res"
 		[ -n "$mpps" ] && [ "$mpps" != 0.000 ] && break
 		cp "$NET_TMP/drv.log" "$BUILD/bench-net-$be-$drv-$dir-$size.drv.log" 2>/dev/null
 		cp "$NET_TMP/be.log" "$BUILD/bench-net-$be-$drv-$dir-$size.be.log" 2>/dev/null
@@ -203,6 +229,7 @@ row_once() {	# backend driver dir size
 	[ "${becpu:--}" != - ] && printf ',"backend_cpu":%s,"driver_cpu":%s' "$becpu" "$drvcpu"
 	[ "${cpp:--}" != - ] && printf ',"backend_cycles_per_pkt":%s' "$cpp"
 	[ "${flush:--}" != - ] && printf ',"tx_flush_share":%s' "$flush"
+	[ "${busy:--}" != - ] && printf ',"backend_busy_ns_per_pkt":%s' "$busy"
 	printf '}\n'
 }
 
@@ -211,7 +238,7 @@ row_once() {	# backend driver dir size
 # the rates of all its runs ("mpps_runs").  Run r of one row and run r of the
 # next ran back to back: RUN[row/r] keeps each run's rate for the paired
 # ratios of the table.
-declare -A RUNS=() BEST=() RUN=()
+declare -A RUNS=() BEST=() RUN=() RUNB=()
 for dir in ${NET_DIRS:-to-backend to-driver}; do
 	for size in $SIZES; do
 		rows=("dpdk-vhost dpdk-virtio-user")
@@ -238,6 +265,10 @@ for dir in ${NET_DIRS:-to-backend to-driver}; do
 					keep_run "$1/$2/$dir/$size" "$line"
 					m=${line##*\"mpps\":}
 					RUN["$1/$2/$dir/$size/$r"]=${m%%[,\}]*}
+					if [[ $line == *'"backend_busy_ns_per_pkt":'* ]]; then
+						m=${line##*\"backend_busy_ns_per_pkt\":}
+						RUNB["$1/$2/$dir/$size/$r"]=${m%%[,\}]*}
+					fi
 				fi
 			done
 		done
@@ -256,27 +287,37 @@ done
 # ratio; "median" is their median.
 # Both tables: (b)/(a) is the issue's target; with vionet driving both
 # back-ends, the same comparison without DPDK's virtio_user as the driver.
+# "ns:dpdk", "ns:ours": each back-end's busy time per packet
+# (backend_busy_ns_per_pkt), the median of its runs; "cost": dpdk-vhost's / vhost-user-net's, the
+# median over the pairs (above 1: ours spends less per packet).  With both
+# threads busy all the time (one side is the limit) it follows the rate; it
+# parts from it when a back-end has time to spare.
+median() { [ -n "$1" ] || { echo -; return; }; tr , '\n' <<<"$1" | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio_table() {	# driver title
-	local drv=$1 dir size a b r pairs med i pa pb
+	local drv=$1 dir size a b r pairs med i pa pb costs na nb
 	echo "# ratio vhost-user-net / dpdk-vhost ($2)"
-	printf '# %-11s %5s %10s %10s %6s %7s  %s\n' dir size dpdk-vhost vhost-user best median pairs
+	printf '# %-11s %5s %10s %10s %6s %7s %7s %7s %5s  %s\n' dir size dpdk-vhost vhost-user best median ns:dpdk ns:ours cost pairs
 	for dir in ${NET_DIRS:-to-backend to-driver}; do
 		for size in $SIZES; do
 			a=${RES["dpdk-vhost/$drv/$dir/$size"]:-}
 			b=${RES["vhost-user-net/$drv/$dir/$size"]:-}
 			r=-
 			[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
-			pairs=""
+			pairs="" costs="" na="" nb=""
 			for ((i = 0; i < REPEAT; i++)); do
 				pa=${RUN["dpdk-vhost/$drv/$dir/$size/$i"]:-}
 				pb=${RUN["vhost-user-net/$drv/$dir/$size/$i"]:-}
 				[ -n "$pa" ] && [ -n "$pb" ] &&
 					pairs+="${pairs:+,}$(awk -v a="$pa" -v b="$pb" 'BEGIN { printf "%.2f", b / a }')"
+				pa=${RUNB["dpdk-vhost/$drv/$dir/$size/$i"]:-}
+				pb=${RUNB["vhost-user-net/$drv/$dir/$size/$i"]:-}
+				na+="${pa:+${na:+,}$pa}" nb+="${pb:+${nb:+,}$pb}"
+				[ -n "$pa" ] && [ -n "$pb" ] &&
+					costs+="${costs:+,}$(awk -v a="$pa" -v b="$pb" 'BEGIN { printf "%.2f", a / b }')"
 			done
-			med=-
-			[ -n "$pairs" ] && med=$(tr , '\n' <<<"$pairs" | sort -n |
-				awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-			printf '# %-11s %5s %10s %10s %6s %7s  %s\n' "$dir" "$size" "${a:--}" "${b:--}" "$r" "$med" "${pairs:--}"
+			med=$(median "$pairs")
+			printf '# %-11s %5s %10s %10s %6s %7s %7s %7s %5s  %s\n' "$dir" "$size" "${a:--}" "${b:--}" "$r" \
+				"$med" "$(median "$na")" "$(median "$nb")" "$(median "$costs")" "${pairs:--}"
 		done
 	done
 }

@@ -2,7 +2,8 @@
 # vhost-user-net against DPDK's virtio_user PMD (dpdk-testpmd, no hugepages):
 #  1. --port net_null0 (polling): the null port's frames reach the driver,
 #     which io-forwards them back; both sides count RX and TX, and the
-#     SIGUSR1 / exit JSON agrees (no drops);
+#     SIGUSR1 / exit JSON agrees (no drops), and its busy and idle times
+#     fit in the time the process ran;
 #  2. --port loop with two sockets (kick-driven): what one driver sends
 #     (txonly) the other receives (rxonly): the two-VM switch;
 #  3. --queues 2 against virtio_user queues=2: both queue pairs carry frames;
@@ -31,6 +32,7 @@ cpu_b=0 cpu_d=$(( $(nproc) > 1 ? 1 : 0 ))
 
 echo "== 1. net_null0, polling, virtio_user io forwarding"
 sock=$NET_TMP/a.sock
+t0=$(date +%s%N)
 net_prog_start vun "$VUN" --socket "$sock" --port net_null0,size=64 --poll --lcores "$cpu_b" --no-huge
 net_wait_socket "$sock" vun 30 || exit 1
 net_testpmd_start drv "$cpu_d" "--vdev net_virtio_user0,path=$sock,queues=1" "--forward-mode=io"
@@ -43,7 +45,12 @@ check 'grep -q "^{\"device\":\"$sock\",\"queues\":\[{\"queue\":0," "$NET_TMP/vun
 net_testpmd_stop drv
 vunpid=${NET_PIDS[vun]}
 net_testpmd_stop vun
+t1=$(date +%s%N)
 check '[ "${NET_STATUS[vun]}" = 0 ]' "vhost-user-net exits 0 on SIGINT"
+busy=$(jnum "$NET_TMP/vun.out" busy_ns) idle=$(jnum "$NET_TMP/vun.out" idle_ns)
+echo "queue pair 0: busy ${busy:-?} ns, idle ${idle:-?} ns, of $((t1 - t0)) ns alive"
+check '[ "${busy:-0}" -gt 0 ] && [ -n "$idle" ]' "the counters say how long the queue pair was busy and idle"
+check '[ $(( ${busy:-0} + ${idle:-0} )) -le $((t1 - t0)) ]' "busy + idle fit in the time the process ran"
 rx=$(jnum "$NET_TMP/vun.out" rx_packets) tx=$(jnum "$NET_TMP/vun.out" tx_packets)
 drx=$(net_fwd_stat drv 0 RX-packets) dtx=$(net_fwd_stat drv 0 TX-packets)
 echo "vhost-user-net rx(to guest)=$rx tx(from guest)=$tx; virtio_user rx=$drx tx=$dtx"

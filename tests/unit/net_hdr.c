@@ -775,6 +775,8 @@ static void test_json(void)
 	qs[0].rx_packets = 10;
 	qs[1].tx_bytes = 12345678901ULL;
 	qs[1].tx_bursts = 7;
+	qs[1].busy_ns = 3000000000ULL;
+	qs[1].idle_ns = 42;
 	net_stats_drop(&qs[1], NET_DROP_HDR_SHORT);
 	net_stats_drop(&qs[1], NET_DROP_HDR_SHORT);
 	net_stats_drop(&qs[0], NET_DROP_TOO_BIG);
@@ -782,7 +784,8 @@ static void test_json(void)
 	T_EQ(net_stats_json(f, "net\"0", qs, 2, &ps), 0);
 	fclose(f);
 	T_CHECK(strstr(buf, "{\"device\":\"net\\\"0\",\"queues\":[{\"queue\":0,\"rx_packets\":10,"));
-	T_CHECK(strstr(buf, "\"tx_bytes\":12345678901,\"rx_bursts\":0,\"tx_bursts\":7,"));
+	T_CHECK(strstr(buf, "\"tx_bytes\":12345678901,\"rx_bursts\":0,\"tx_bursts\":7,"
+			    "\"busy_ns\":3000000000,\"idle_ns\":42,"));
 	T_CHECK(strstr(buf, "{\"queue\":1,"));
 	T_CHECK(strstr(buf, "\"too_big\":1"));
 	T_CHECK(strstr(buf, "\"hdr_short\":2"));

@@ -374,6 +374,7 @@ static void *qp_thread(void *arg)
 	struct vq_req *req;	/* NET_BURST of them: TX pops a burst at once */
 	bool port_watched = false;
 	int ep = -1, r;
+	u64 t;
 
 	if (qp->cpu >= 0) {
 		cpu_set_t set;
@@ -404,10 +405,19 @@ static void *qp_thread(void *arg)
 		}
 	}
 	notify_off(qp);
+	t = now_ns();
 	while (!__atomic_load_n(&qp->stop, __ATOMIC_ACQUIRE)) {
 		unsigned int work = do_tx(qp, req);
+		u64 t1;
 
 		work += do_rx(qp, req);
+		/* One clock read a round: a few ns against a burst's microseconds. */
+		t1 = now_ns();
+		if (work)
+			qp->st.busy_ns += t1 - t;
+		else
+			qp->st.idle_ns += t1 - t;
+		t = t1;
 		if (work)
 			continue;
 		if (poll) {
@@ -454,6 +464,7 @@ static void *qp_thread(void *arg)
 					drain_fd(ev[i].data.fd);
 		}
 		notify_off(qp);
+		t = now_ns();	/* asleep: neither busy nor idle */
 	}
 out:
 	if (ep >= 0)

@@ -487,6 +487,8 @@ int net_stats_json(FILE *f, const char *name, const struct net_queue_stats *qs,
 		err |= json_u64(f, ",", "tx_bytes", &s->tx_bytes);
 		err |= json_u64(f, ",", "rx_bursts", &s->rx_bursts);
 		err |= json_u64(f, ",", "tx_bursts", &s->tx_bursts);
+		err |= json_u64(f, ",", "busy_ns", &s->busy_ns);
+		err |= json_u64(f, ",", "idle_ns", &s->idle_ns);
 		err |= json_u64(f, ",\"tx_flush\":{", "on", &s->tx_flush_on);
 		err |= json_u64(f, ",", "rounds", &s->tx_flush_rounds);
 		err |= json_u64(f, ",", "windows", &s->tx_flush_windows);

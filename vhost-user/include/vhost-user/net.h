@@ -275,6 +275,14 @@ struct net_queue_stats {
 	 * the driver a used-index cache miss).
 	 */
 	u64 rx_bursts, tx_bursts;
+	/*
+	 * Where the queue pair's thread spent its time (CLOCK_MONOTONIC ns):
+	 * rounds that moved a packet or a chain, and rounds that found nothing
+	 * (polling; time asleep waiting for a kick is in neither).  With --poll
+	 * the thread always uses a whole CPU: busy / (busy + idle) is the share
+	 * of it the traffic needed, and busy_ns / packets what one cost.
+	 */
+	u64 busy_ns, idle_ns;
 	/* guest TX frames flushed from the caches after the copy (net_tune) */
 	u64 tx_flush_on;		/* 1: flushing now */
 	u64 tx_flush_rounds;		/* times the choice was measured */
@@ -359,6 +367,7 @@ static inline void net_stats_drop(struct net_queue_stats *st, unsigned int reaso
  * Write one JSON object on one line:
  * {"device":NAME,"queues":[{"queue":0,"rx_packets":..,"rx_bytes":..,
  *   "tx_packets":..,"tx_bytes":..,"rx_bursts":..,"tx_bursts":..,
+ *   "busy_ns":..,"idle_ns":..,
  *   "tx_flush":{"on":0|1,"rounds":..,"windows":..,"windows_on":..},
  *   "drops":{"hdr_short":0,...}},...],
  *  "port":{"rx_packets":..,...}}
