@@ -14,6 +14,7 @@
 #     mounted it runs on huge pages;
 #  6. --tx-flush: auto (the default) measures both ways on 2 Mi frames and
 #     says so in the exit JSON; on and off measure nothing;
+#  7. --rx-prefetch: the same, on 2 Mi frames to the guest;
 # and after SIGINT every process is gone, the socket unlinked and the EAL
 # runtime directory removed.
 set -u
@@ -196,8 +197,32 @@ fi
 check 'tf_run tfoff --tx-flush off' "--tx-flush off: 2 Mi frames forwarded"
 check '[ "$(tf tfoff)" = "\"tx_flush\":{\"on\":0,\"rounds\":0,\"windows\":0,\"windows_on\":0}" ]' "--tx-flush off: never flushing, nothing measured"
 
+echo "== 7. --rx-prefetch: each queue pair measures both ways (auto), or is told"
+# 2 Mi frames from net_null0 into vionet: 32 windows of 64 Ki.
+rp_run() {	# NAME ARGS...: vhost-user-net on net_null0, 2 Mi frames to the guest, stop
+	local name=$1 s=$NET_TMP/$1.sock
+	shift
+	net_prog_start "$name" "$VUN" --socket "$s" --port net_null0,size=64 --no-huge "$@"
+	net_wait_socket "$s" "$name" 30 || return 1
+	timeout -k 5 120 "$BUILD/vionet" --socket "$s" rxonly --count 2097152 --secs 100 \
+		>"$NET_TMP/$name.vionet" 2>&1 </dev/null
+	net_testpmd_stop "$name"
+	grep -q '"rx_pkts":2097152' "$NET_TMP/$name.vionet" && [ "${NET_STATUS[$name]}" = 0 ]
+}
+rp() { grep -o '"rx_prefetch":{[^}]*}' "$NET_TMP/$1.out" | tail -n 1; }
+rpnum() { rp "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+check 'rp_run rpa' "default (auto): 2 Mi frames delivered"
+echo "auto: $(rp rpa)"
+check '[ "$(rpnum rpa rounds)" -ge 1 ] && [ "$(rpnum rpa windows)" -ge 30 ]' "auto: every window of 64 Ki frames timed (>= 30), at least one round decided"
+check '[ "$(rpnum rpa windows_on)" -ge 3 ] && [ "$(rpnum rpa windows_on)" -le "$(rpnum rpa windows)" ]' "auto: both ways measured (>= 3 windows prefetching)"
+check 'rp_run rpon --rx-prefetch on' "--rx-prefetch on: 2 Mi frames delivered"
+check '[ "$(rp rpon)" = "\"rx_prefetch\":{\"on\":1,\"rounds\":0,\"windows\":0,\"windows_on\":0}" ]' "--rx-prefetch on: prefetching, nothing measured"
+check 'rp_run rpoff --rx-prefetch off' "--rx-prefetch off: 2 Mi frames delivered"
+check '[ "$(rp rpoff)" = "\"rx_prefetch\":{\"on\":0,\"rounds\":0,\"windows\":0,\"windows_on\":0}" ]' "--rx-prefetch off: never prefetching, nothing measured"
+bad 2 "--rx-prefetch: auto, on or off expected, not .sometimes." --socket "$NET_TMP/x.sock" --port loop --rx-prefetch sometimes
+
 if [ $fails -gt 0 ]; then
-	for n in vun drv vun2 rxd txd vun3 mqd tfa tfon tfoff; do
+	for n in vun drv vun2 rxd txd vun3 mqd tfa tfon tfoff rpa rpon rpoff; do
 		[ -f "$NET_TMP/$n.log" ] && { echo "--- $n log (tail)"; tr -d '\r' <"$NET_TMP/$n.log" | tail -n 20; }
 	done
 	exit 1

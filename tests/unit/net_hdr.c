@@ -777,6 +777,8 @@ static void test_json(void)
 	qs[1].tx_bursts = 7;
 	qs[1].busy_ns = 3000000000ULL;
 	qs[1].idle_ns = 42;
+	qs[1].tx_flush = (struct net_tune_stats){ 1, 2, 3, 4 };
+	qs[1].rx_prefetch = (struct net_tune_stats){ 0, 5, 6, 7 };
 	net_stats_drop(&qs[1], NET_DROP_HDR_SHORT);
 	net_stats_drop(&qs[1], NET_DROP_HDR_SHORT);
 	net_stats_drop(&qs[0], NET_DROP_TOO_BIG);
@@ -787,6 +789,9 @@ static void test_json(void)
 	T_CHECK(strstr(buf, "\"tx_bytes\":12345678901,\"rx_bursts\":0,\"tx_bursts\":7,"
 			    "\"busy_ns\":3000000000,\"idle_ns\":42,"));
 	T_CHECK(strstr(buf, "{\"queue\":1,"));
+	T_CHECK(strstr(buf, "\"idle_ns\":42,\"tx_flush\":{\"on\":1,\"rounds\":2,\"windows\":3,"
+			    "\"windows_on\":4},\"rx_prefetch\":{\"on\":0,\"rounds\":5,"
+			    "\"windows\":6,\"windows_on\":7},\"drops\":{"));
 	T_CHECK(strstr(buf, "\"too_big\":1"));
 	T_CHECK(strstr(buf, "\"hdr_short\":2"));
 	T_CHECK(strstr(buf, "\"port\":{\"rx_packets\":5,"));

@@ -187,6 +187,7 @@ int vun_dev_init(struct vun *app, struct vun_dev *d, const char *path,
 		qp->cpu = app->nr_cpus ? app->cpus[(port_q0 + i) % app->nr_cpus] : -1;
 		qp->rx_kick = qp->rx_call = qp->tx_kick = qp->tx_call = -1;
 		net_tune_init(&qp->tx_flush, app->tx_flush);
+		net_tune_init(&qp->rx_prefetch, app->rx_prefetch);
 		qp->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (qp->stop_fd < 0) {
 			r = -errno;
@@ -245,13 +246,9 @@ int vun_dev_stats_json(struct vun_dev *d, FILE *f)
 	bool have_port = net_port_stats(d->app->port, &ps) == 0;
 
 	for (i = 0; i < d->nr_qp; i++) {
-		const struct net_tune *t = &d->qp[i].tx_flush;
-
 		qs[i] = d->qp[i].st;
-		qs[i].tx_flush_on = READ_ONCE(t->on);
-		qs[i].tx_flush_rounds = READ_ONCE(t->rounds);
-		qs[i].tx_flush_windows = READ_ONCE(t->windows);
-		qs[i].tx_flush_windows_on = READ_ONCE(t->on_windows);
+		net_tune_stats(&d->qp[i].tx_flush, &qs[i].tx_flush);
+		net_tune_stats(&d->qp[i].rx_prefetch, &qs[i].rx_prefetch);
 	}
 	return net_stats_json(f, d->path, qs, d->nr_qp, have_port ? &ps : NULL);
 }

@@ -452,6 +452,18 @@ static int json_u64(FILE *f, const char *sep, const char *key, const u64 *v)
 		       (unsigned long long)READ_ONCE(*v)) < 0 ? -1 : 0;
 }
 
+/* ,"NAME":{"on":..,"rounds":..,"windows":..,"windows_on":..} */
+static int json_tune(FILE *f, const char *name, const struct net_tune_stats *t)
+{
+	int err = fprintf(f, ",\"%s\":{", name) < 0;
+
+	err |= json_u64(f, "", "on", &t->on);
+	err |= json_u64(f, ",", "rounds", &t->rounds);
+	err |= json_u64(f, ",", "windows", &t->windows);
+	err |= json_u64(f, ",", "windows_on", &t->windows_on);
+	return err | (fputc('}', f) == EOF);
+}
+
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -489,11 +501,8 @@ int net_stats_json(FILE *f, const char *name, const struct net_queue_stats *qs,
 		err |= json_u64(f, ",", "tx_bursts", &s->tx_bursts);
 		err |= json_u64(f, ",", "busy_ns", &s->busy_ns);
 		err |= json_u64(f, ",", "idle_ns", &s->idle_ns);
-		err |= json_u64(f, ",\"tx_flush\":{", "on", &s->tx_flush_on);
-		err |= json_u64(f, ",", "rounds", &s->tx_flush_rounds);
-		err |= json_u64(f, ",", "windows", &s->tx_flush_windows);
-		err |= json_u64(f, ",", "windows_on", &s->tx_flush_windows_on);
-		fputc('}', f);
+		err |= json_tune(f, "tx_flush", &s->tx_flush);
+		err |= json_tune(f, "rx_prefetch", &s->rx_prefetch);
 		fputs(",\"drops\":{", f);
 		for (r = 1; r < NET_DROP_MAX; r++)
 			err |= json_u64(f, r > 1 ? "," : "", net_drop_name(r), &s->drops[r]);

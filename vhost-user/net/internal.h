@@ -68,6 +68,7 @@ struct vun_qp {
 	int stop_fd;		/* eventfd: wakes the thread */
 	struct net_queue_stats st;
 	struct net_tune tx_flush;	/* flush guest TX frames after the copy? */
+	struct net_tune rx_prefetch;	/* prefetch a burst's RX chains first? */
 	struct vun_rx_state rxs;
 };
 
@@ -88,6 +89,7 @@ struct vun {
 	struct vun_dev dev[VUN_MAX_SOCKETS];
 	bool poll;
 	enum net_tune_mode tx_flush;	/* --tx-flush */
+	enum net_tune_mode rx_prefetch;	/* --rx-prefetch */
 	int cpus[256];
 	unsigned int nr_cpus;
 	u8 mac[6];

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 "SYNOPSIS\n"
 "    vhost-user-net --socket PATH [--socket PATH ...] --port SPEC [--queues N]\n"
 "                   [--poll] [--lcores CPULIST] [--mac MAC] [--mtu N] [--no-huge]\n"
-"                   [--tx-flush auto|on|off]\n"
+"                   [--tx-flush auto|on|off] [--rx-prefetch auto|on|off]\n"
 "    vhost-user-net --help\n"
 "\n"
 "DESCRIPTION\n"
@@ -90,6 +90,13 @@ static void usage(FILE *f)
 "                    again every 256 x 64 Ki packets or when its rate\n"
 "                    moves (counters: \"tx_flush\" in the JSON).  x86 with\n"
 "                    CLFLUSHOPT only; elsewhere auto means off.\n"
+"    --rx-prefetch auto|on|off\n"
+"                    before filling a burst of guest RX buffers, read their\n"
+"                    descriptors and prefetch the buffers' first lines, so\n"
+"                    the cache misses overlap.  Measured on one host: 11%\n"
+"                    more 1500-byte frames, 6% fewer 64-byte ones.  auto\n"
+"                    (default): measured per queue pair like --tx-flush\n"
+"                    (counters: \"rx_prefetch\" in the JSON).\n"
 "    -h, --help      this text\n"
 "\n"
 "SIGNALS\n"
@@ -218,6 +225,7 @@ int main(int argc, char **argv)
 		{ "mtu", required_argument, NULL, 'M' },
 		{ "no-huge", no_argument, NULL, 'H' },
 		{ "tx-flush", required_argument, NULL, 'F' },
+		{ "rx-prefetch", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -231,6 +239,7 @@ int main(int argc, char **argv)
 	bool quit = false;
 
 	app.tx_flush = NET_TUNE_AUTO;
+	app.rx_prefetch = NET_TUNE_AUTO;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -267,16 +276,15 @@ int main(int argc, char **argv)
 			conf.no_huge = true;
 			break;
 		case 'F':
-			if (!strcmp(optarg, "auto"))
-				app.tx_flush = NET_TUNE_AUTO;
-			else if (!strcmp(optarg, "on"))
-				app.tx_flush = NET_TUNE_ON;
-			else if (!strcmp(optarg, "off"))
-				app.tx_flush = NET_TUNE_OFF;
-			else
+			if (!net_tune_parse(optarg, &app.tx_flush))
 				return die_usage("--tx-flush: auto, on or off expected, not '%s'", optarg);
 			if (app.tx_flush == NET_TUNE_ON && !net_flush_lines_supported())
 				return die_usage("--tx-flush=%s: this CPU has no CLFLUSHOPT", optarg);
+			break;
+		case 'R':
+			if (!net_tune_parse(optarg, &app.rx_prefetch))
+				return die_usage("--rx-prefetch: auto, on or off expected, not '%s'",
+						 optarg);
 			break;
 		case 'h':
 			usage(stdout);

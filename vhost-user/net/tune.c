@@ -108,3 +108,24 @@ void net_flush_lines(const void *p, size_t n)
 	(void)n;
 }
 #endif
+
+void net_tune_stats(const struct net_tune *t, struct net_tune_stats *st)
+{
+	st->on = READ_ONCE(t->on);
+	st->rounds = READ_ONCE(t->rounds);
+	st->windows = READ_ONCE(t->windows);
+	st->windows_on = READ_ONCE(t->on_windows);
+}
+
+bool net_tune_parse(const char *s, enum net_tune_mode *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = NET_TUNE_AUTO;
+	else if (!strcmp(s, "on"))
+		*mode = NET_TUNE_ON;
+	else if (!strcmp(s, "off"))
+		*mode = NET_TUNE_OFF;
+	else
+		return false;
+	return true;
+}

@@ -266,6 +266,13 @@ enum net_drop {
 /* "hdr_short"..., "?" for out of range. */
 const char *net_drop_name(unsigned int reason);
 
+/* What a net_tune (below) did, for the counters. */
+struct net_tune_stats {
+	u64 on;			/* 1: the "on" way now */
+	u64 rounds;		/* times the choice was measured */
+	u64 windows, windows_on;	/* of NET_TUNE_WINDOW packets, timed */
+};
+
 struct net_queue_stats {
 	u64 rx_packets, rx_bytes;	/* port -> guest, delivered */
 	u64 tx_packets, tx_bytes;	/* guest -> port, handed to the port */
@@ -284,9 +291,9 @@ struct net_queue_stats {
 	 */
 	u64 busy_ns, idle_ns;
 	/* guest TX frames flushed from the caches after the copy (net_tune) */
-	u64 tx_flush_on;		/* 1: flushing now */
-	u64 tx_flush_rounds;		/* times the choice was measured */
-	u64 tx_flush_windows, tx_flush_windows_on;	/* of NET_TUNE_WINDOW packets */
+	struct net_tune_stats tx_flush;
+	/* guest RX chains and buffers prefetched before a burst (net_tune) */
+	struct net_tune_stats rx_prefetch;
 	u64 drops[NET_DROP_MAX];	/* [0] unused */
 };
 
@@ -348,6 +355,10 @@ static inline bool net_tune_count(struct net_tune *t, unsigned int n)
 }
 /* The current window ends at @now_ns (CLOCK_MONOTONIC): t->on may change. */
 void net_tune_window(struct net_tune *t, u64 now_ns);
+/* Its counters, read while it runs (untorn loads). */
+void net_tune_stats(const struct net_tune *t, struct net_tune_stats *st);
+/* "auto", "on", "off" -> @mode; false for anything else. */
+bool net_tune_parse(const char *s, enum net_tune_mode *mode);
 
 /*
  * Write back and drop [p, p + n)'s cache lines from every cache in the
@@ -369,6 +380,7 @@ static inline void net_stats_drop(struct net_queue_stats *st, unsigned int reaso
  *   "tx_packets":..,"tx_bytes":..,"rx_bursts":..,"tx_bursts":..,
  *   "busy_ns":..,"idle_ns":..,
  *   "tx_flush":{"on":0|1,"rounds":..,"windows":..,"windows_on":..},
+ *   "rx_prefetch":{...same...},
  *   "drops":{"hdr_short":0,...}},...],
  *  "port":{"rx_packets":..,...}}
  * (@port may be NULL: no "port" member).  Counters are read without locks
