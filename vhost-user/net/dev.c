@@ -247,6 +247,7 @@ int vun_dev_stats_json(struct vun_dev *d, FILE *f)
 
 	for (i = 0; i < d->nr_qp; i++) {
 		qs[i] = d->qp[i].st;
+		vun_qp_times(&d->qp[i], &qs[i].busy_ns, &qs[i].idle_ns);
 		net_tune_stats(&d->qp[i].tx_flush, &qs[i].tx_flush);
 		net_tune_stats(&d->qp[i].rx_prefetch, &qs[i].rx_prefetch);
 	}

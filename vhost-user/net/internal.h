@@ -67,6 +67,9 @@ struct vun_qp {
 	bool stop;		/* atomic: ask the thread to return */
 	int stop_fd;		/* eventfd: wakes the thread */
 	struct net_queue_stats st;
+	/* Time in rounds that moved packets / found none, in cycles_now() units;
+	 * cyc0, ns0: the thread's start on both clocks (see vun_qp_times()). */
+	u64 busy_cyc, idle_cyc, cyc0, ns0;
 	struct net_tune tx_flush;	/* flush guest TX frames after the copy? */
 	struct net_tune rx_prefetch;	/* prefetch a burst's RX chains first? */
 	struct vun_rx_state rxs;
@@ -108,5 +111,7 @@ int vun_qp_start(struct vun_qp *qp);
 void vun_qp_stop(struct vun_qp *qp);
 /* With the thread stopped: give back what the RX side holds. */
 void vun_qp_rx_release(struct vun_qp *qp);
+/* Its busy and idle time so far, in ns (while it runs: racy but untorn). */
+void vun_qp_times(const struct vun_qp *qp, u64 *busy_ns, u64 *idle_ns);
 
 #endif
