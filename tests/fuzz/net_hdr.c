@@ -83,6 +83,17 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (pkt.flags & NET_PKT_F_NEEDS_CSUM)
 		assert((u32)pkt.csum_start + pkt.csum_offset + 2 <= pkt.len);
 
+	/* The one-buffer RX fast path: exactly when it applies, and in bounds. */
+	{
+		struct iovec one = { malloc(rx_chain ? rx_chain : 1), rx_chain };
+		bool fits = !(pkt.flags & (NET_PKT_F_GSO | NET_PKT_F_NEEDS_CSUM)) &&
+			    rx_chain >= cfg.hdr_len + (u64)pkt.len;
+		u32 w1 = 0;
+
+		assert(net_rx_one(&cfg, &pkt, &one, NULL, &w1) == fits);
+		assert(!fits || w1 == cfg.hdr_len + pkt.len);
+		free(one.iov_base);
+	}
 	/* Port -> guest with the same features, chains of rx_chain bytes. */
 	{
 		/* The first chain stays mapped until net_rx_end() (num_buffers). */

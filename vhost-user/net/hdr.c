@@ -427,6 +427,35 @@ enum net_drop net_rx_fill(struct net_rx *rx, const struct iovec *wr,
 	return NET_DROP_NONE;
 }
 
+bool net_rx_one(const struct net_hdr_cfg *cfg, const struct net_pkt *pkt,
+		const struct iovec *wr, struct net_copy_batch *batch, u32 *written)
+{
+	struct net_rx rx;
+	u8 *d = wr->iov_base;
+	u32 len = pkt->len;
+
+	if ((pkt->flags & (NET_PKT_F_GSO | NET_PKT_F_NEEDS_CSUM)) ||
+	    wr->iov_len < cfg->hdr_len || wr->iov_len - cfg->hdr_len < len)
+		return false;
+	rx.hdr_len = cfg->hdr_len;
+	/* flags only (DATA_VALID), num_buffers 1: as net_rx_begin() would */
+	rx.hdr_lo = (pkt->flags & NET_PKT_F_CSUM_VALID) && cfg->guest_csum ?
+		    VIRTIO_NET_HDR_F_DATA_VALID : 0;
+	rx.hdr_hi = (u32)1 << 16;
+	rx_hdr_store(&rx, d);
+	d += cfg->hdr_len;
+	if (batch && batch->n < NET_COPY_BATCH) {
+		batch->c[batch->n].dst = d;
+		batch->c[batch->n].src = pkt->data;
+		batch->c[batch->n].len = len;
+		batch->n++;
+	} else {
+		memcpy(d, pkt->data, len);
+	}
+	*written = cfg->hdr_len + len;
+	return true;
+}
+
 u16 net_rx_end(struct net_rx *rx)
 {
 	le16 nb = cpu_to_le16(rx->nr_bufs);

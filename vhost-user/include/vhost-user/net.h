@@ -521,4 +521,14 @@ static inline bool net_rx_pending(const struct net_rx *rx)
 /* Returns the number of chains used (>= 1) and sets num_buffers to it. */
 u16 net_rx_end(struct net_rx *rx);
 
+/*
+ * The usual case of the above in one call: @pkt carries neither GSO nor a
+ * partial checksum, and the chain is one writable buffer with room for the
+ * header and the whole frame.  Writes the header (as net_rx_fill() does),
+ * queues the frame in @batch (or copies it at once), sets *@written and
+ * returns true; false, with nothing written, when it does not apply.
+ */
+bool net_rx_one(const struct net_hdr_cfg *cfg, const struct net_pkt *pkt,
+		const struct iovec *wr, struct net_copy_batch *batch, u32 *written);
+
 #endif
