@@ -169,19 +169,23 @@ else
 fi
 
 echo "== 6. --tx-flush: each queue pair measures both ways (auto), or is told"
-# 2 Mi frames from vionet: 32 windows of 64 Ki, enough for a round (6) and more.
-tf_run() {	# NAME ARGS...: vhost-user-net on net_null0, 2 Mi frames through it, stop
-	local name=$1 s=$NET_TMP/$1.sock
-	shift
-	net_prog_start "$name" "$VUN" --socket "$s" --port net_null0,no-rx=1 --no-huge "$@"
+# 2 Mi frames: 32 windows of 64 Ki, enough for a round (6) and more.
+tune_run() {	# NAME txonly|rxonly ARGS...: vhost-user-net on net_null0, 2 Mi frames
+	local name=$1 mode=$2 s=$NET_TMP/$1.sock null=net_null0,no-rx=1 key=tx_pkts
+	shift 2
+	[ "$mode" = rxonly ] && null=net_null0,size=64 key=rx_pkts
+	net_prog_start "$name" "$VUN" --socket "$s" --port "$null" --no-huge "$@"
 	net_wait_socket "$s" "$name" 30 || return 1
-	timeout -k 5 120 "$BUILD/vionet" --socket "$s" txonly --count 2097152 --secs 100 \
+	timeout -k 5 120 "$BUILD/vionet" --socket "$s" "$mode" --count 2097152 --secs 100 \
 		>"$NET_TMP/$name.vionet" 2>&1 </dev/null
 	net_testpmd_stop "$name"
-	grep -q '"tx_pkts":2097152' "$NET_TMP/$name.vionet" && [ "${NET_STATUS[$name]}" = 0 ]
+	grep -q "\"$key\":2097152" "$NET_TMP/$name.vionet" && [ "${NET_STATUS[$name]}" = 0 ]
 }
-tf() { grep -o '"tx_flush":{[^}]*}' "$NET_TMP/$1.out" | tail -n 1; }
-tfnum() { tf "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+tune() { grep -o "\"$2\":{[^}]*}" "$NET_TMP/$1.out" | tail -n 1; }	# NAME KEY
+tunenum() { tune "$1" "$2" | grep -o "\"$3\":[0-9]*" | cut -d: -f2; }	# NAME KEY FIELD
+tf_run() { tune_run "$1" txonly "${@:2}"; }
+tf() { tune "$1" tx_flush; }
+tfnum() { tunenum "$1" tx_flush "$2"; }
 check 'tf_run tfa' "default (auto): 2 Mi frames forwarded"
 tfa=$(tf tfa)
 echo "auto: $tfa"
@@ -198,19 +202,10 @@ check 'tf_run tfoff --tx-flush off' "--tx-flush off: 2 Mi frames forwarded"
 check '[ "$(tf tfoff)" = "\"tx_flush\":{\"on\":0,\"rounds\":0,\"windows\":0,\"windows_on\":0}" ]' "--tx-flush off: never flushing, nothing measured"
 
 echo "== 7. --rx-prefetch: each queue pair measures both ways (auto), or is told"
-# 2 Mi frames from net_null0 into vionet: 32 windows of 64 Ki.
-rp_run() {	# NAME ARGS...: vhost-user-net on net_null0, 2 Mi frames to the guest, stop
-	local name=$1 s=$NET_TMP/$1.sock
-	shift
-	net_prog_start "$name" "$VUN" --socket "$s" --port net_null0,size=64 --no-huge "$@"
-	net_wait_socket "$s" "$name" 30 || return 1
-	timeout -k 5 120 "$BUILD/vionet" --socket "$s" rxonly --count 2097152 --secs 100 \
-		>"$NET_TMP/$name.vionet" 2>&1 </dev/null
-	net_testpmd_stop "$name"
-	grep -q '"rx_pkts":2097152' "$NET_TMP/$name.vionet" && [ "${NET_STATUS[$name]}" = 0 ]
-}
-rp() { grep -o '"rx_prefetch":{[^}]*}' "$NET_TMP/$1.out" | tail -n 1; }
-rpnum() { rp "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+# 2 Mi frames from net_null0 into vionet.
+rp_run() { tune_run "$1" rxonly "${@:2}"; }
+rp() { tune "$1" rx_prefetch; }
+rpnum() { tunenum "$1" rx_prefetch "$2"; }
 check 'rp_run rpa' "default (auto): 2 Mi frames delivered"
 echo "auto: $(rp rpa)"
 check '[ "$(rpnum rpa rounds)" -ge 1 ] && [ "$(rpnum rpa windows)" -ge 30 ]' "auto: every window of 64 Ki frames timed (>= 30), at least one round decided"

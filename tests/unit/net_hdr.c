@@ -442,6 +442,12 @@ static void test_rx_single(void)
 	chain_free(&c);
 }
 
+/* What a recycled RX buffer may hold from another frame. */
+static const struct virtio_net_hdr_mrg_rxbuf stale = {
+	.hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .hdr.gso_type = 1,
+	.hdr.csum_start = 0x1234, .num_buffers = 3,
+};
+
 /*
  * A recycled buffer: the header bytes left there are compared and only
  * differing ones stored.  A stale header of another frame (flags, num_buffers
@@ -450,10 +456,7 @@ static void test_rx_single(void)
 static void test_rx_recycled(void)
 {
 	static const size_t one[] = { 2048, 0 };
-	struct virtio_net_hdr_mrg_rxbuf h, stale = {
-		.hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .hdr.gso_type = 1,
-		.hdr.csum_start = 0x1234, .num_buffers = 3,
-	};
+	struct virtio_net_hdr_mrg_rxbuf h;
 	struct net_hdr_cfg cfg;
 	struct net_pkt pkt;
 	struct net_rx rx;
@@ -542,10 +545,6 @@ static void test_rx_one(void)
 	static const size_t lens[] = { 14, 60, 64, 100, 1514 };
 	static u8 a[2048], b[2048];
 	static struct net_copy_batch batch;
-	const struct virtio_net_hdr_mrg_rxbuf stale = {
-		.hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .hdr.gso_type = 1,
-		.hdr.csum_start = 0x1234, .num_buffers = 3,
-	};
 	struct net_hdr_cfg cfg;
 	struct net_pkt pkt;
 	struct net_rx rx;

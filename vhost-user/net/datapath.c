@@ -267,6 +267,22 @@ static void rx_done(struct vun_qp *qp, enum net_drop e)
 	s->i++;
 }
 
+/*
+ * The next guest RX chain into @req (room made for its used entry first):
+ * > 0 popped, 0 the ring is dry, < 0 the queue broke (logged).
+ */
+static int rx_pop(struct vun_qp *qp, struct vq_req *req)
+{
+	int r;
+
+	if (qp->rxs.nused == VUN_RX_USED)
+		rx_flush(qp);
+	r = vq_pop(&qp->rxq, req);
+	if (r < 0)
+		guest_error(qp, &qp->rxq, &qp->rx_err_logged, "receiveq");
+	return r;
+}
+
 /* Port -> guest.  Returns the number of packets finished. */
 static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 {
@@ -275,7 +291,6 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 	unsigned int done = 0;
 	enum net_drop e;
 	u32 w;
-	int r;
 
 	if (!qp->rx_on || vq_is_broken(&qp->rxq))
 		return 0;
@@ -312,15 +327,8 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 			 * anything else goes on below with the chain popped.
 			 */
 			if (!(pk->flags & (NET_PKT_F_GSO | NET_PKT_F_NEEDS_CSUM))) {
-				if (s->nused == VUN_RX_USED)
-					rx_flush(qp);
-				r = vq_pop(&qp->rxq, req);
-				if (r == 0)
-					goto out;	/* ring dry: carry on next round */
-				if (r < 0) {
-					guest_error(qp, &qp->rxq, &qp->rx_err_logged, "receiveq");
-					goto out;
-				}
+				if (rx_pop(qp, req) <= 0)
+					goto out;	/* ring dry or broken */
 				if (!req->nr_rd && req->nr_wr == 1 &&
 				    net_rx_one(&qp->cfg, pk, req->wr, &s->copies, &w)) {
 					s->used[s->nused++] = (struct vq_used){ req->head, w };
@@ -343,19 +351,12 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 		e = NET_DROP_NONE;
 		while (net_rx_pending(&s->rx)) {
 			if (!popped) {
-				if (s->nused == VUN_RX_USED)
-					rx_flush(qp);
 				if (s->nused - s->first >= VUN_RX_MAX_CHAINS) {
 					e = NET_DROP_RX_TOO_SMALL;
 					break;
 				}
-				r = vq_pop(&qp->rxq, req);
-				if (r == 0)
+				if (rx_pop(qp, req) <= 0)
 					goto out;	/* ring dry: carry on next round */
-				if (r < 0) {
-					guest_error(qp, &qp->rxq, &qp->rx_err_logged, "receiveq");
-					goto out;
-				}
 			}
 			popped = false;
 			if (req->nr_rd) {

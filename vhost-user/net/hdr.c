@@ -358,6 +358,19 @@ static inline void rx_hdr_store(struct net_rx *rx, u8 *d)
 	rx->hdr_done = rx->hdr_len;
 }
 
+/* Frame bytes into the guest: queued in @b while it has room, else now. */
+static inline void rx_copy(struct net_copy_batch *b, u8 *d, const u8 *src, size_t n)
+{
+	if (b && b->n < NET_COPY_BATCH) {
+		b->c[b->n].dst = d;
+		b->c[b->n].src = src;
+		b->c[b->n].len = n;
+		b->n++;
+	} else {
+		memcpy(d, src, n);
+	}
+}
+
 enum net_drop net_rx_fill(struct net_rx *rx, const struct iovec *wr,
 			  unsigned int nwr, u32 *written)
 {
@@ -407,16 +420,7 @@ enum net_drop net_rx_fill(struct net_rx *rx, const struct iovec *wr,
 		if (n > rx->left)
 			n = rx->left;
 		if (n) {
-			struct net_copy_batch *b = rx->batch;
-
-			if (b && b->n < NET_COPY_BATCH) {
-				b->c[b->n].dst = d;
-				b->c[b->n].src = rx->src;
-				b->c[b->n].len = n;
-				b->n++;
-			} else {
-				memcpy(d, rx->src, n);
-			}
+			rx_copy(rx->batch, d, rx->src, n);
 			rx->src += n;
 			rx->left -= n;
 			done += n;
@@ -443,15 +447,7 @@ bool net_rx_one(const struct net_hdr_cfg *cfg, const struct net_pkt *pkt,
 		    VIRTIO_NET_HDR_F_DATA_VALID : 0;
 	rx.hdr_hi = (u32)1 << 16;
 	rx_hdr_store(&rx, d);
-	d += cfg->hdr_len;
-	if (batch && batch->n < NET_COPY_BATCH) {
-		batch->c[batch->n].dst = d;
-		batch->c[batch->n].src = pkt->data;
-		batch->c[batch->n].len = len;
-		batch->n++;
-	} else {
-		memcpy(d, pkt->data, len);
-	}
+	rx_copy(batch, d + cfg->hdr_len, pkt->data, len);
 	*written = cfg->hdr_len + len;
 	return true;
 }
