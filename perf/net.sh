@@ -166,10 +166,11 @@ busy_ns_per_pkt() {	# backend dir
 		n=$(tr -d '\r' <"$log" | sed -n 's/.*(\(total\|busy\) cycles=\([0-9]*\) .* at \([0-9]*\) MHz.*/\2 \3/p' |
 			tail -n 1 | awk '$2 > 0 { printf "%.0f", $1 * 1000 / $2 }') ;;
 	vhost-user-net)
-		local key=rx_packets
+		local key=rx_packets js
 		[ "$2" = to-backend ] && key=tx_packets
-		n=$(grep -a '^{"device"' "$log" | tail -n 1 | grep -o '"busy_ns":[0-9]*' | head -n 1 | cut -d: -f2)
-		pk=$(grep -a '^{"device"' "$log" | tail -n 1 | grep -o "\"$key\":[0-9]*" | head -n 1 | cut -d: -f2) ;;
+		js=$(grep -a '^{"device"' "$log" | tail -n 1)	# its exit counters, queue 0 first
+		n=$(grep -o '"busy_ns":[0-9]*' <<<"$js" | head -n 1 | cut -d: -f2)
+		pk=$(grep -o "\"$key\":[0-9]*" <<<"$js" | head -n 1 | cut -d: -f2) ;;
 	esac
 	awk -v n="${n:-0}" -v p="${pk:-0}" 'BEGIN { if (n > 0 && p > 0) printf "%.1f", n / p; else print "-" }'
 }

@@ -306,8 +306,8 @@ static unsigned int do_rx(struct vun_qp *qp, struct vq_req *req)
 	 * read avail->idx then, with its barrier; re-reading it here would
 	 * cost a miss per burst), so that they overlap instead of coming one
 	 * at a time.  Whether that pays depends on the frames and the cores
-	 * (measured against DPDK's virtio_user and vionet on one host: 1500-byte
-	 * frames 11% faster with it, 64-byte ones 6% slower: reading the
+	 * (measured against DPDK's virtio_user on one host: 1500-byte
+	 * frames 8% faster with it, 64-byte ones 7% slower: reading the
 	 * descriptors early costs what it saves), so --rx-prefetch auto
 	 * measures it (net_tune, as --tx-flush).
 	 */
