@@ -103,6 +103,10 @@ gd_blk_dev-fuzz-srcs := tests/fuzz/gd_blk.c guest-drivers/virtio/core.c \
 TESTS += gd_vu
 gd_vu-libs := virtio-user vhost-user virtio
 
+# Its shared memory on huge pages (reserves 8 for a moment, as root).
+TESTS += gd_vu_huge
+gd_vu_huge-libs := virtio-user vhost-user virtio
+
 # --- virtio-net ---------------------------------------------------------------
 # The virtio-net driver in libvirtio-user, and vionet: packet generator /
 # receiver / forwarder / ping-pong against a vhost-user-net socket.

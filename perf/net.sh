@@ -23,7 +23,7 @@
 #
 # Output: one JSON line per result
 #   {"bench":"net","backend":...,"driver":...,"dir":...,"size":N,"mpps":X,
-#    "backend_cpu":C,"driver_cpu":D}
+#    "huge_pages":B,"backend_cpu":C,"driver_cpu":D}
 # (C, D: the share of one CPU each side got while measured; on a shared
 # machine below ~0.95 means neighbours took the rest) and, when `perf stat`
 # works, "backend_cycles_per_pkt": CPU cycles the back-end process spent per
@@ -43,7 +43,13 @@
 #      on a shared machine the best run is the one least disturbed), NET_STAT (median: the median
 #      per-second rate of a run; max: its best second, for shared machines),
 #      NET_CPU_BACKEND (0),
-#      NET_CPU_DRIVER (1), VIONET_ARGS (extra vionet arguments).
+#      NET_CPU_DRIVER (1), VIONET_ARGS (extra vionet arguments),
+#      NET_HUGE (0: every process on ordinary pages, as in make check;
+#      1: every process on 2 MiB huge pages, as NFV deployments run: the
+#      drivers' memory, the one the back-end maps, and the back-ends'
+#      mbufs; needs NET_MEM_MB (256) free huge pages and, for
+#      vhost-user-net, a hugetlbfs of 2 MiB pages mounted.  The JSON lines
+#      say which: "huge_pages":true|false).
 # vionet is run as:  vionet --socket SOCK --mode txonly|rxonly --size N --cpu NET_CPU_DRIVER
 #   --seconds S $VIONET_ARGS, and must print a JSON line with "mpps".
 set -u
@@ -65,6 +71,22 @@ CPU_D=${NET_CPU_DRIVER:-1}
 [ "$(nproc)" -lt 2 ] && CPU_D=$CPU_B
 VUN=$BUILD/vhost-user-net
 VIONET=$BUILD/vionet
+# Every side on the same kind of memory: vhost-user-net would otherwise take
+# huge pages whenever some are free, and DPDK's side would not.
+VUN_MEM=--no-huge VIONET_MEM="" HUGE_JSON=false
+case $NET_HUGE in
+0) ;;
+1)
+	hp_free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	[ "$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)" = 2048 ] ||
+		{ echo "bench-net: NET_HUGE=1 wants 2 MiB default huge pages" >&2; exit 1; }
+	[ "${hp_free:-0}" -ge "$NET_MEM_MB" ] ||
+		{ echo "bench-net: NET_HUGE=1: ${hp_free:-0} huge pages free, $NET_MEM_MB needed (the driver's and the back-end's $((NET_MEM_MB / 2)) each; echo $NET_MEM_MB >/proc/sys/vm/nr_hugepages)" >&2; exit 1; }
+	awk '$3 == "hugetlbfs" && ($4 !~ /pagesize=/ || $4 ~ /pagesize=2M/) { f = 1 } END { exit !f }' /proc/mounts ||
+		{ echo "bench-net: NET_HUGE=1: vhost-user-net needs a hugetlbfs of 2 MiB pages mounted (mount -t hugetlbfs nodev /dev/hugepages)" >&2; exit 1; }
+	VUN_MEM="" VIONET_MEM=--hugetlb HUGE_JSON=true ;;
+*) echo "bench-net: NET_HUGE=$NET_HUGE: want 0 or 1" >&2; exit 1 ;;
+esac
 declare -A RES=()
 note() { echo "# $*" >&2; }
 
@@ -77,12 +99,18 @@ start_backend() {	# backend dir size
 		net_testpmd_start be "$CPU_B" "--vdev net_vhost0,iface=$sock,queues=1 --vdev $null" \
 			"--forward-mode=io --record-core-cycles" ;;
 	vhost-user-net)
-		"$VUN" --socket "$sock" --port "$null" --poll --lcores "$CPU_B" \
+		"$VUN" --socket "$sock" --port "$null" --poll --lcores "$CPU_B" $VUN_MEM \
 			</dev/null >"$NET_TMP/be.log" 2>&1 &
 		NET_PIDS[be]=$!
 		NET_ORDER+=(be) ;;
 	esac
-	net_wait_socket "$sock" be 30
+	net_wait_socket "$sock" be 30 || return 1
+	# It falls back to ordinary pages (and says so) when it cannot have them.
+	if [ "$be" = vhost-user-net ] && [ "$NET_HUGE" = 1 ] &&
+	   ! grep -q "MiB on huge pages" "$NET_TMP/be.log"; then
+		note "vhost-user-net: not on huge pages: $(grep -a "pages" "$NET_TMP/be.log" | head -n 2 | tr '\n' ' ')"
+		return 1
+	fi
 }
 
 # Count of per-second stats blocks the driver printed so far.
@@ -144,7 +172,7 @@ run_driver() {	# driver dir size
 		local vmode=txonly
 		[ "$dir" = to-driver ] && vmode=rxonly
 		timeout -k 5 $((WARMUP + SAMPLES + 30)) "$VIONET" --socket "$sock" --mode "$vmode" \
-			--size "$size" --seconds "$((WARMUP + SAMPLES))" --cpu "$CPU_D" ${VIONET_ARGS:-} \
+			--size "$size" --seconds "$((WARMUP + SAMPLES))" --cpu "$CPU_D" $VIONET_MEM ${VIONET_ARGS:-} \
 			</dev/null >"$NET_TMP/drv.log" 2>&1
 		echo "$(grep -ao '"mpps": *[0-9.]*' "$NET_TMP/drv.log" | tail -n 1 | sed 's/.*: *//') - - -" ;;
 	esac
@@ -225,8 +253,8 @@ row_once() {	# backend driver dir size
 	if [ -z "$mpps" ] || [ "$mpps" = 0.000 ]; then
 		return
 	fi
-	printf '{"bench":"net","backend":"%s","driver":"%s","dir":"%s","size":%s,"mpps":%s' \
-		"$be" "$drv" "$dir" "$size" "$mpps"
+	printf '{"bench":"net","backend":"%s","driver":"%s","dir":"%s","size":%s,"mpps":%s,"huge_pages":%s' \
+		"$be" "$drv" "$dir" "$size" "$mpps" "$HUGE_JSON"
 	[ "${becpu:--}" != - ] && printf ',"backend_cpu":%s,"driver_cpu":%s' "$becpu" "$drvcpu"
 	[ "${cpp:--}" != - ] && printf ',"backend_cycles_per_pkt":%s' "$cpp"
 	[ "${flush:--}" != - ] && printf ',"tx_flush_share":%s' "$flush"
@@ -322,5 +350,7 @@ ratio_table() {	# driver title
 		done
 	done
 }
-ratio_table dpdk-virtio-user "driver dpdk-virtio-user; target >= 1.2 at 64 B"
-ratio_table vionet "driver vionet, for comparison"
+mem="ordinary pages"
+[ "$NET_HUGE" = 1 ] && mem="huge pages"
+ratio_table dpdk-virtio-user "driver dpdk-virtio-user, $mem; target >= 1.2 at 64 B"
+ratio_table vionet "driver vionet, $mem, for comparison"

@@ -46,14 +46,24 @@ static inline u64 now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
 }
 
-/* Shared memory of @mem bytes, then connect to @socket: EX_OK or the status to exit with. */
+/*
+ * Shared memory of @mem bytes (@mem_flags: gd_vu_mem_init()'s), then connect
+ * to @socket: EX_OK or the status to exit with.
+ */
 static inline int tool_connect(const char *prog, const char *socket, size_t mem,
-			       struct gd_vu_transport *vt)
+			       unsigned int mem_flags, struct gd_vu_transport *vt)
 {
-	int ret = gd_vu_mem_init(mem);
+	int ret = gd_vu_mem_init(mem, mem_flags);
 
+	if (ret == -ENOMEM && (mem_flags & GD_VU_MEM_HUGETLB)) {
+		fprintf(stderr, "%s: --hugetlb: fewer than %zu default-size huge pages free "
+			"(%zu MiB needed; reserve them in /proc/sys/vm/nr_hugepages)\n", prog,
+			(mem + (2u << 20) - 1) >> 21, (mem + (2u << 20) - 1) >> 21 << 1);
+		return EX_DEVICE;
+	}
 	if (ret) {
-		fprintf(stderr, "%s: cannot create shared memory: %s\n", prog, strerror(-ret));
+		fprintf(stderr, "%s: cannot create shared memory%s: %s\n", prog,
+			mem_flags & GD_VU_MEM_HUGETLB ? " on huge pages" : "", strerror(-ret));
 		return EX_DEVICE;
 	}
 	if (access(socket, F_OK)) {

@@ -704,7 +704,7 @@ int main(int argc, char **argv)
 	if (o.mode >= M_FILL)
 		o.qd = 1;
 	/* enough for the data buffers, the rings and the request headers */
-	ret = tool_connect("vioblk", o.socket, (size_t)o.qd * o.bs + (o.mode >= M_FILL ? chunk : 0) + (4u << 20), &vt);
+	ret = tool_connect("vioblk", o.socket, (size_t)o.qd * o.bs + (o.mode >= M_FILL ? chunk : 0) + (4u << 20), 0, &vt);
 	if (ret)
 		return ret;
 	for (qsize = 16; qsize < 3 * o.qd && qsize < GD_VU_QUEUE_MAX; qsize *= 2)

@@ -59,6 +59,7 @@ struct opts {
 	u32 rx_buf;
 	u64 features_off;
 	int cpu;		/* -1: not pinned */
+	bool hugetlb;		/* shared memory on huge pages */
 	unsigned int idle_secs;	/* rxonly/fwd: end this long after the last frame */
 };
 
@@ -114,6 +115,9 @@ static void usage(FILE *f)
 "                     UDP checksum to the device (NEEDS_CSUM; exit 4 if CSUM\n"
 "                     is not offered), else UDP checksums are 0\n"
 "  --cpu N            run on CPU N only (sched_setaffinity)\n"
+"  --hugetlb          put the memory shared with the back-end (rings and\n"
+"                     buffers, 128 MiB) on default-size huge pages, as a VM's\n"
+"                     RAM usually is in NFV; exit 4 if fewer are free\n"
 "  --no-mrg-rxbuf, --no-event-idx, --no-indirect\n"
 "                     do not negotiate that feature\n"
 "  -h, --help         this text\n"
@@ -135,7 +139,8 @@ static void usage(FILE *f)
 "exit status: 0 ok; 1 a bad frame (--check), --count not reached, frames not\n"
 "  consumed, no round trip completed, or device failure; 2 usage; 3 cannot\n"
 "  connect (socket missing, nobody listening, bad handshake); 4 device\n"
-"  unusable (features refused, --size above the MTU, out of memory).\n");
+"  unusable (features refused, --size above the MTU, out of memory or\n"
+"  huge pages).\n");
 }
 
 static int parse_u64(const char *s, u64 *out)
@@ -209,6 +214,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "no-event-idx", no_argument, NULL, 'E' },
 		{ "no-indirect", no_argument, NULL, 'I' },
 		{ "cpu", required_argument, NULL, 'P' },
+		{ "hugetlb", no_argument, NULL, 'H' },
 		{ "idle-secs", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -295,6 +301,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (parse_u64(a, &v) || v >= CPU_SETSIZE)
 				return bad_opt("--cpu", a, "a CPU number");
 			o->cpu = (int)v;
+			break;
+		case 'H':
+			o->hugetlb = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -852,7 +861,8 @@ int main(int argc, char **argv)
 		}
 	}
 	stream_id = (u32)(now_ns() ^ ((u64)getpid() << 16));
-	ret = tool_connect("vionet", o.socket, MEM_BYTES, &vt);
+	ret = tool_connect("vionet", o.socket, MEM_BYTES,
+			   o.hugetlb ? GD_VU_MEM_HUGETLB : 0, &vt);
 	if (ret)
 		return ret;
 	no.queue_size = o.queue_size;

@@ -27,17 +27,20 @@ static int mem_fd = -1;
 static u8 *mem_base;
 static size_t mem_size, mem_next;
 
-int gd_vu_mem_init(size_t bytes)
+int gd_vu_mem_init(size_t bytes, unsigned int flags)
 {
+	bool huge = flags & GD_VU_MEM_HUGETLB;
 	void *p;
 	int fd;
 
 	if (mem_fd >= 0)
 		return -EBUSY;
-	if (!bytes || bytes > ((size_t)1 << 40))
+	if (!bytes || bytes > ((size_t)1 << 40) || (flags & ~GD_VU_MEM_HUGETLB))
 		return -EINVAL;
+	/* MEM_ALIGN is the default huge page size: whole pages either way. */
 	bytes = (bytes + MEM_ALIGN - 1) & ~(size_t)(MEM_ALIGN - 1);
-	fd = memfd_create("virtio-user-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = memfd_create("virtio-user-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING |
+			  (huge ? MFD_HUGETLB : 0));
 	if (fd < 0)
 		return -errno;
 	/* Sealed: the back-end we hand the fd to cannot resize it under us. */
@@ -48,6 +51,10 @@ int gd_vu_mem_init(size_t bytes)
 		close(fd);
 		return e;
 	}
+	/*
+	 * Huge pages are reserved here (no MAP_NORESERVE), so too few free ones
+	 * is -ENOMEM now, not a SIGBUS at the first touch.
+	 */
 	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		int e = -errno;

@@ -10,7 +10,8 @@
 #   net_testpmd_start NAME CPU EAL_ARGS APP_ARGS
 #                                start testpmd in the background: main and
 #                                forwarding lcore both on CPU, a fresh
-#                                --file-prefix, --no-huge --no-pci, a small
+#                                --file-prefix, --no-huge (NET_HUGE=1: huge
+#                                pages, see net_eal_mem) --no-pci, a small
 #                                mbuf pool, --stats-period so it runs without
 #                                stdin; log in $NET_TMP/NAME.log;
 #                                --file-prefix in $(net_prefix NAME)
@@ -37,6 +38,7 @@
 NET_TESTPMD=${NET_TESTPMD:-dpdk-testpmd}
 NET_MBUFS=${NET_MBUFS:-8192}
 NET_MEM_MB=${NET_MEM_MB:-256}
+NET_HUGE=${NET_HUGE:-0}
 declare -gA NET_PIDS=() NET_PREFIXES=() NET_STATUS=()
 declare -ga NET_ORDER=()
 NET_SEQ=0
@@ -58,6 +60,18 @@ net_need_testpmd() {
 # EAL --file-prefix of NAME's current (or last) run: unique per start.
 net_prefix() { echo "${NET_PREFIXES[$1]:-vp-$1-$$}"; }
 
+# testpmd's EAL memory options: ordinary pages, or (NET_HUGE=1) huge pages
+# in memfds (--in-memory: no hugetlbfs files to leave behind), one per
+# memory list (--single-file-segments: a virtio_user driver's whole memory
+# then fits vhost-user's table of 8 regions).
+net_eal_mem() {
+	if [ "$NET_HUGE" = 1 ]; then
+		echo "--in-memory --single-file-segments -m $NET_MEM_MB"
+	else
+		echo "--no-huge -m $NET_MEM_MB"
+	fi
+}
+
 net_testpmd_start() {	# NAME CPU EAL_ARGS APP_ARGS
 	local name=$1 cpu=$2 eal=$3 app=$4 log=$NET_TMP/$1.log
 	NET_SEQ=$((NET_SEQ + 1))
@@ -65,7 +79,7 @@ net_testpmd_start() {	# NAME CPU EAL_ARGS APP_ARGS
 	: >"$log"	# exists before anyone polls it
 	# shellcheck disable=SC2086
 	"$NET_TESTPMD" --lcores "0@$cpu,1@$cpu" --file-prefix "$(net_prefix "$name")" \
-		--no-pci --no-huge -m "$NET_MEM_MB" --no-telemetry $eal -- \
+		--no-pci $(net_eal_mem) --no-telemetry $eal -- \
 		--nb-cores=1 --total-num-mbufs="$NET_MBUFS" --stats-period 1 $app \
 		</dev/null >"$log" 2>&1 &
 	NET_PIDS[$name]=$!

@@ -139,22 +139,42 @@ hp_cleanup() {
 	return 0
 }
 trap 'hp_cleanup; net_lib_cleanup' EXIT
-hp_run() {	# NAME: start on net_null0, vionet txonly for 1 s through it, stop
-	local name=$1 s=$NET_TMP/$1.sock
+# The page size of vionet's shared memory, read from its smaps while it runs.
+hp_vionet_pagesize() {	# PID
+	local i
+	for ((i = 0; i < 50; i++)); do
+		awk '/virtio-user-ram/ { m = 1; next } m && /^KernelPageSize:/ { print $2; exit }
+		     /^[0-9a-f]+-[0-9a-f]+ / { m = 0 }' "/proc/$1/smaps" 2>/dev/null | grep . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+hp_run() {	# NAME [VIONET_ARGS...]: start on net_null0, vionet txonly for 1 s through it, stop
+	local name=$1 s=$NET_TMP/$1.sock vpid
 	net_prog_start "$name" "$VUN" --socket "$s" --port net_null0
 	net_wait_socket "$s" "$name" 30 || return 1
-	"$BUILD/vionet" --socket "$s" txonly --secs 1 >"$NET_TMP/$name.vionet" 2>&1 </dev/null
+	"$BUILD/vionet" --socket "$s" txonly --secs 1 "${@:2}" >"$NET_TMP/$name.vionet" 2>&1 </dev/null &
+	vpid=$!
+	hp_vionet_pagesize $vpid >"$NET_TMP/$name.pagesize"
+	wait $vpid
 	net_testpmd_stop "$name"
 	grep -q '"tx_pkts":[1-9]' "$NET_TMP/$name.vionet" && [ "${NET_STATUS[$name]}" = 0 ]
 }
+hp_free() { awk '/^HugePages_Free/ {print $2}' /proc/meminfo; }
+# vionet --hugetlb needs 64 (128 MiB): with fewer free, a clear error.
+if [ "$(hp_free)" -lt 64 ]; then
+	check '"$BUILD/vionet" --socket "$NET_TMP/none.sock" txonly --hugetlb >"$NET_TMP/hp0.out" 2>&1; [ $? = 4 ]' \
+		"vionet --hugetlb with $(hp_free) huge pages free: exit 4"
+	check 'grep -q "fewer than 64 default-size huge pages free" "$NET_TMP/hp0.out"' "... saying how many it needs"
+fi
 if [ "$(id -u)" != 0 ] || [ ! -w "$hp_file" ]; then
 	echo "note: not root: the huge page cases are not run"
-elif ! hp_saved=$(cat "$hp_file") || ! echo $((hp_saved + 64)) >"$hp_file" ||
-     [ "$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)" -lt 64 ]; then
-	echo "note: could not reserve 64 huge pages: the huge page cases are not run"
+elif ! hp_saved=$(cat "$hp_file") || ! echo $((hp_saved + 128)) >"$hp_file" ||
+     [ "$(hp_free)" -lt 128 ]; then
+	echo "note: could not reserve 128 huge pages: the huge page cases are not run"
 	hp_cleanup
 else
-	# 64 more reserved for this section (nr_hugepages restored at the end)
+	# 128 more reserved for this section (nr_hugepages restored at the end)
 	if grep -q ' hugetlbfs ' /proc/mounts; then
 		echo "note: this machine has a hugetlbfs mounted: the unmounted case is not run"
 	else
@@ -164,6 +184,10 @@ else
 	mkdir -p "$hp_mnt" && mount -t hugetlbfs nodev "$hp_mnt"
 	check 'hp_run hpb' "huge pages reserved and a hugetlbfs mounted: vhost-user-net runs"
 	check 'grep -q "MiB on huge pages" "$NET_TMP/hpb.log"' "... on huge pages"
+	# The driver's memory (the "guest RAM" the back-end maps) on huge pages too.
+	check 'hp_run hpc --hugetlb' "vionet --hugetlb (its memory on huge pages) through vhost-user-net"
+	check '[ "$(cat "$NET_TMP/hpc.pagesize")" = 2048 ] && [ "$(cat "$NET_TMP/hpb.pagesize")" = 4 ]' \
+		"... its memory on 2048 kB pages (4 kB without --hugetlb)"
 	hp_cleanup
 	check '[ -z "$(stale_eal_dirs)" ]' "no EAL runtime dir left by the huge page runs"
 fi

@@ -533,7 +533,7 @@ static void test_crc32(void)
 
 int main(void)
 {
-	CHECK_EQ(gd_vu_mem_init(64 << 20), 0);
+	CHECK_EQ(gd_vu_mem_init(64 << 20, 0), 0);
 	test_crc32();
 	test_init_and_io(ALL_FEATURES, false);
 	test_init_and_io(ALL_FEATURES, true);

@@ -699,7 +699,7 @@ static void test_poll_long(bool poll)
 
 int main(void)
 {
-	int r = gd_vu_mem_init(64 << 20);
+	int r = gd_vu_mem_init(64 << 20, 0);
 
 	CHECK_EQ(r, 0);
 	test_basic(ALL_FEATURES, true);

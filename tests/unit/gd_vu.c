@@ -83,8 +83,8 @@ int main(void)
 	size_t size;
 
 	t_log_capture();
-	CHECK_EQ(gd_vu_mem_init(8 << 20), 0);
-	CHECK_EQ(gd_vu_mem_init(8 << 20), -EBUSY);
+	CHECK_EQ(gd_vu_mem_init(8 << 20, 0), 0);
+	CHECK_EQ(gd_vu_mem_init(8 << 20, 0), -EBUSY);
 	gd_vu_mem_get(&fd, &base, &size);
 	CHECK(fd >= 0 && base && size == 8 << 20);
 	/* sealed: a back-end cannot resize the RAM it is handed (SECURITY.md 18) */

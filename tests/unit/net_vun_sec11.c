@@ -316,7 +316,7 @@ int main(void)
 	int st;
 
 	start_program();
-	if (gd_vu_mem_init(16 << 20)) {
+	if (gd_vu_mem_init(16 << 20, 0)) {
 		fprintf(stderr, "gd_vu_mem_init failed\n");
 		return 1;
 	}

@@ -282,7 +282,7 @@ static void guest_b_open(void)
 	unsigned int i;
 	int r;
 
-	if ((r = gd_vu_mem_init(8 << 20)) || (r = gd_vu_open(&gb.vt, sock_b, NULL)) ||
+	if ((r = gd_vu_mem_init(8 << 20, 0)) || (r = gd_vu_open(&gb.vt, sock_b, NULL)) ||
 	    (r = gd_virtio_init(&gb.dev, &gb.vt.t, F(VIRTIO_NET_F_MRG_RXBUF))) ||
 	    (r = gd_virtio_queue_create(&gb.dev, &gb.rxq, 0, QSZ, GD_VIRTIO_NO_VECTOR)) ||
 	    (r = gd_virtio_queue_create(&gb.dev, &gb.txq, 1, QSZ, GD_VIRTIO_NO_VECTOR)) ||

@@ -215,7 +215,7 @@ int main(void)
 		 "ip -n %s neigh add 10.78.0.2 lladdr 02:00:00:00:78:02 dev vpt0", ns, ns);
 	T_EQ(run(cmd), 0);
 
-	if (gd_vu_mem_init(8 << 20) || gd_vu_open(&g.vt, sock, NULL) ||
+	if (gd_vu_mem_init(8 << 20, 0) || gd_vu_open(&g.vt, sock, NULL) ||
 	    gd_virtio_init(&g.dev, &g.vt.t, F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_CSUM) |
 			   F(VIRTIO_NET_F_GUEST_CSUM)) ||
 	    gd_virtio_queue_create(&g.dev, &g.rxq, 0, QSZ, GD_VIRTIO_NO_VECTOR) ||

@@ -9,7 +9,7 @@
  * the back-end never sees.  The memfd is given to the back-end with
  * SET_MEM_TABLE when the driver sets DRIVER_OK.
  *
- *	gd_vu_mem_init(64 << 20);
+ *	gd_vu_mem_init(64 << 20, 0);
  *	gd_vu_open(&vt, "/run/vhost.sock", NULL);
  *	gd_blk_init(&blk, &vt.t, NULL);          (any guest-drivers driver)
  *	...
@@ -30,11 +30,16 @@ struct vhost_dev;
 #define GD_VU_MAX_QUEUES	8
 #define GD_VU_QUEUE_MAX		1024	/* what libvhost-user back-ends accept */
 
+/* gd_vu_mem_init() flags */
+#define GD_VU_MEM_HUGETLB	1u	/* on default-size huge pages (MFD_HUGETLB) */
+
 /*
  * Create the shared memory (once per process; @bytes rounded up to 2 MiB).
- * 0, -EBUSY if it exists already, or -errno from memfd_create/mmap.
+ * 0, -EBUSY if it exists already, -EINVAL for unknown @flags, or -errno
+ * from memfd_create/mmap: with GD_VU_MEM_HUGETLB, -ENOMEM when fewer huge
+ * pages are free than @bytes needs (they are reserved at once).
  */
-int gd_vu_mem_init(size_t bytes);
+int gd_vu_mem_init(size_t bytes, unsigned int flags);
 /* The memfd, its mapping and size (fd -1 before gd_vu_mem_init). */
 void gd_vu_mem_get(int *fd, void **base, size_t *size);
 /* Bytes gd_alloc() can still hand out. */
