@@ -24,49 +24,7 @@
 #include <guest-drivers/virtio_user.h>
 
 #include "check.h"
-
-#define NR_HP "/proc/sys/vm/nr_hugepages"
-
-static long saved_hp = -1;
-
-static long read_long(const char *path, const char *key)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!key) {
-			v = strtol(line, NULL, 10);
-			break;
-		}
-		if (!strncmp(line, key, strlen(key))) {
-			v = strtol(line + strlen(key), NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-static bool write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fprintf(f, "%ld\n", v) > 0;
-	return fclose(f) == 0 && ok;
-}
-
-static void restore_hp(void)
-{
-	if (saved_hp >= 0 && !write_long(NR_HP, saved_hp))
-		fprintf(stderr, "warning: could not restore %s to %ld\n", NR_HP, saved_hp);
-}
+#include "hugepages.h"
 
 static bool no_memory(void)
 {
@@ -90,8 +48,8 @@ int main(void)
 	CHECK(gd_vu_mem_init(8 << 20, 2) == -EINVAL);
 	CHECK(no_memory());
 
-	hp_kb = read_long("/proc/meminfo", "Hugepagesize:");
-	free_hp = read_long("/proc/meminfo", "HugePages_Free:");
+	hp_kb = hp_meminfo("Hugepagesize:");
+	free_hp = hp_meminfo("HugePages_Free:");
 	if (hp_kb != 2048 || free_hp < 0) {
 		/* gd_vu_mem_init() rounds to 2 MiB, the x86 default page size. */
 		printf("gd_vu_huge: default huge page size %ld kB, not 2048: not checked here\n",
@@ -105,10 +63,7 @@ int main(void)
 	printf("ok: %ld huge pages free, %ld asked: -ENOMEM, nothing left behind\n",
 	       free_hp, free_hp + 8);
 
-	saved_hp = read_long(NR_HP, NULL);
-	atexit(restore_hp);
-	if (saved_hp < 0 || !write_long(NR_HP, saved_hp + 8) ||
-	    read_long("/proc/meminfo", "HugePages_Free:") < 8) {
+	if (!hp_reserve_more(8)) {
 		if (getuid() != 0) {
 			printf("gd_vu_huge: not root: cannot reserve huge pages for the test\n");
 			return 77;
@@ -127,9 +82,9 @@ int main(void)
 	errno = 0;
 	CHECK(ftruncate(fd, 0) < 0 && errno == EPERM);
 	/* Reserved when mapped: none of the 8 can go to anyone else now. */
-	CHECK(read_long("/proc/meminfo", "HugePages_Rsvd:") >= 8 ||
-	      read_long("/proc/meminfo", "HugePages_Free:") <
-	      read_long("/proc/meminfo", "HugePages_Total:"));
+	CHECK(hp_meminfo("HugePages_Rsvd:") >= 8 ||
+	      hp_meminfo("HugePages_Free:") <
+	      hp_meminfo("HugePages_Total:"));
 	CHECK(gd_vu_mem_init(hp, GD_VU_MEM_HUGETLB) == -EBUSY);
 	/* Allocations reach the last page, and the memory is usable there. */
 	p = gd_alloc(7 * hp, 4096);

@@ -18,6 +18,8 @@
 
 #include <kvm/kvm.h>
 
+#include "hugepages.h"
+
 #define CHECK(c) do {							\
 	if (!(c)) {							\
 		fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,	\
@@ -25,49 +27,6 @@
 		exit(1);						\
 	}								\
 } while (0)
-
-#define NR_HP "/proc/sys/vm/nr_hugepages"
-
-static long saved_hp = -1;
-
-static long read_long(const char *path, const char *key)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!key) {
-			v = strtol(line, NULL, 10);
-			break;
-		}
-		if (!strncmp(line, key, strlen(key))) {
-			v = strtol(line + strlen(key), NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-static bool write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fprintf(f, "%ld\n", v) > 0;
-	return fclose(f) == 0 && ok;
-}
-
-static void restore_hp(void)
-{
-	if (saved_hp >= 0 && !write_long(NR_HP, saved_hp))
-		fprintf(stderr, "warning: could not restore %s to %ld\n", NR_HP, saved_hp);
-}
 
 static void check_sealed(struct kvm_vm *vm)
 {
@@ -108,8 +67,8 @@ int main(void)
 	printf("ok: guest RAM memfd sealed (shrink, grow, seal): resizing fails with EPERM\n");
 
 	/* More huge pages than are free: a clear error. */
-	free_hp = read_long("/proc/meminfo", "HugePages_Free:");
-	hp_kb = read_long("/proc/meminfo", "Hugepagesize:");
+	free_hp = hp_meminfo("HugePages_Free:");
+	hp_kb = hp_meminfo("Hugepagesize:");
 	CHECK(free_hp >= 0 && hp_kb > 0);
 	r = kvm_vm_create(&vm, &(struct kvm_vm_config){
 		.mem_size = (u64)(free_hp + 8) * hp_kb * 1024, .hugetlb = true });
@@ -119,10 +78,7 @@ int main(void)
 	printf("ok: --hugetlb beyond the %ld free huge pages: \"%s\"\n", free_hp, vm.err);
 
 	/* Reserve 16 more for a moment and run on them. */
-	saved_hp = read_long(NR_HP, NULL);
-	atexit(restore_hp);
-	if (saved_hp < 0 || !write_long(NR_HP, saved_hp + 16) ||
-	    read_long("/proc/meminfo", "HugePages_Free:") < 16) {
+	if (!hp_reserve_more(16)) {
 		printf("note: could not reserve 16 huge pages; the hugetlb success path is not checked here\n");
 		return 0;
 	}
@@ -132,8 +88,8 @@ int main(void)
 		fprintf(stderr, "kvm_vm_create (hugetlb): %s\n", vm.err);
 	CHECK(r == 0);
 	check_sealed(&vm);	/* touches the first and the last page */
-	CHECK(read_long("/proc/meminfo", "HugePages_Free:") <
-	      read_long("/proc/meminfo", "HugePages_Total:"));	/* on huge pages */
+	CHECK(hp_meminfo("HugePages_Free:") <
+	      hp_meminfo("HugePages_Total:"));	/* on huge pages */
 	kvm_vm_destroy(&vm);
 	printf("ok: --hugetlb on 16 reserved huge pages: sealed the same way\n");
 	return 0;
