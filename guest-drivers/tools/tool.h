@@ -54,11 +54,12 @@ static inline int tool_connect(const char *prog, const char *socket, size_t mem,
 			       unsigned int mem_flags, struct gd_vu_transport *vt)
 {
 	int ret = gd_vu_mem_init(mem, mem_flags);
+	size_t pages = (mem + (2u << 20) - 1) >> 21;	/* as gd_vu_mem_init() rounds */
 
 	if (ret == -ENOMEM && (mem_flags & GD_VU_MEM_HUGETLB)) {
 		fprintf(stderr, "%s: --hugetlb: fewer than %zu default-size huge pages free "
 			"(%zu MiB needed; reserve them in /proc/sys/vm/nr_hugepages)\n", prog,
-			(mem + (2u << 20) - 1) >> 21, (mem + (2u << 20) - 1) >> 21 << 1);
+			pages, pages * 2);
 		return EX_DEVICE;
 	}
 	if (ret) {
