@@ -15,7 +15,10 @@
 #     copied) changes nothing;
 #  3. fwd on B, pingpong on A: frames cross both guests and come back;
 #  4. command-line errors: exit 2 with a message, a missing socket exit 3,
-#     --size above the MTU exit 4.
+#     --size above the MTU exit 4;
+#  5. the discard port: 64 and 1500-byte txonly runs are all consumed and
+#     counted (frames and bytes, per queue and by the port), nothing is
+#     dropped on the way, rxonly receives nothing.
 # Processes are stopped by PID (net_lib.sh), temp files removed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -140,6 +143,31 @@ bad 4 "above the device.s largest frame 1518" --socket "$a" txonly --size 1600
 "$VIONET" --help >"$NET_TMP/help" 2>&1
 check '[ $? = 0 ] && grep -q "exit status" "$NET_TMP/help"' "--help exits 0 and documents the exit statuses"
 net_testpmd_stop vun3
+
+echo "== 5. the discard port: every frame counted and dropped, none received"
+d=$NET_TMP/d.sock
+net_prog_start vund "$VUN" --socket "$d" --port discard
+net_wait_socket "$d" vund 30 || exit 1
+for size in 64 1500; do
+	tx=$NET_TMP/dtx$size.json
+	timeout -k 5 60 "$VIONET" --socket "$d" txonly --size "$size" --count 50000 >"$tx" 2>"$tx.err"
+	trc=$?
+	check "[ $trc = 0 ] && [ \"$(jnum "$tx" tx_pkts)\" = 50000 ]" "discard: txonly $size sent 50000, every one consumed"
+done
+rx=$NET_TMP/drx.json
+timeout -k 5 30 "$VIONET" --socket "$d" rxonly --secs 2 >"$rx" 2>"$rx.err"
+rrc=$?
+check "[ $rrc = 0 ] && [ \"$(jnum "$rx" rx_pkts)\" = 0 ]" "discard: rxonly receives nothing"
+net_testpmd_stop vund
+cat "$NET_TMP/vund.out"
+dj=$(grep -a '^{"device"' "$NET_TMP/vund.out" | tail -n 1)
+check '[ "${NET_STATUS[vund]}" = 0 ]' "vhost-user-net --port discard exits 0"
+check 'grep -q "\"queues\":\[{\"queue\":0,\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":100000,\"tx_bytes\":$((50000 * 64 + 50000 * 1500)),\"rx_bursts\":0," <<<"$dj"' \
+	"discard: the queue counted 100000 frames and their bytes sent, none received"
+check 'grep -q "\"port\":{\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":100000,\"tx_bytes\":$((50000 * 64 + 50000 * 1500))," <<<"$dj"' \
+	"discard: the port took all 100000 frames"
+check 'grep -q "\"drops\":{\"hdr_short\":0,\"bad_chain\":0,\"csum_range\":0,\"gso_type\":0,\"gso_size\":0,\"runt\":0,\"too_big\":0,\"no_buf\":0,\"port_full\":0," <<<"$dj"' \
+	"discard: nothing dropped on the way"
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

@@ -23,6 +23,7 @@ LIBS += vunet
 vunet-objs += vhost-user/net/hdr.o
 vunet-objs += vhost-user/net/port.o
 vunet-objs += vhost-user/net/loop.o
+vunet-objs += vhost-user/net/discard.o
 vunet-objs += vhost-user/net/tap.o
 vunet-objs += vhost-user/net/tune.o
 ifeq ($(VUNET_HAVE_DPDK),y)
@@ -42,6 +43,10 @@ net_tune-ldlibs := $(VUNET_LDLIBS)
 TESTS += net_loop
 net_loop-libs := vunet
 net_loop-ldlibs := $(VUNET_LDLIBS)
+
+TESTS += net_discard
+net_discard-libs := vunet
+net_discard-ldlibs := $(VUNET_LDLIBS)
 
 TESTS += net_tap
 net_tap-libs := vunet

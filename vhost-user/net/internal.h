@@ -11,6 +11,8 @@
 /* Each returns 0 and *out, or -errno with the reason in err. */
 int net_loop_open(const struct net_port_conf *conf, struct net_port **out,
 		  char *err, size_t errlen);
+int net_discard_open(const struct net_port_conf *conf, struct net_port **out,
+		     char *err, size_t errlen);
 int net_tap_open(const struct net_port_conf *conf, const char *ifname,
 		 struct net_port **out, char *err, size_t errlen);
 int net_dpdk_open(const struct net_port_conf *conf, struct net_port **out,

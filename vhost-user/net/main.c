@@ -8,9 +8,9 @@
  *
  * SPEC: a DPDK device string (net_tap0,iface=vtap0, net_af_packet0,iface=
  * veth0, net_af_xdp0,iface=veth0, net_ring0, net_null0, a PCI address),
- * tap:NAME for a kernel tap, or loop (each socket's TX back to its RX; with
- * two sockets, each one's TX to the other's RX).  Socket s uses port queues
- * s*N .. s*N+N-1.  LIST is a CPU list ("1", "0,1", "2-3"): queue pair k of
+ * tap:NAME for a kernel tap, loop (each socket's TX back to its RX; with
+ * two sockets, each one's TX to the other's RX), or discard (a sink).
+ * Socket s uses port queues s*N .. s*N+N-1.  LIST is a CPU list ("1", "0,1", "2-3"): queue pair k of
  * all sockets runs on the k-th CPU of it (round robin); DPDK's EAL gets it as
  * --lcores 0@(LIST).
  *
@@ -58,6 +58,10 @@ static void usage(FILE *f)
 "    loop            software loop: with one socket its TX comes back on its\n"
 "                    RX; with two, each socket's TX goes to the other's RX\n"
 "                    (a two-VM switch).  No DPDK.\n"
+"    discard         a sink: every frame the guests send is checked, copied\n"
+"                    out and dropped (counted as sent), and nothing is ever\n"
+"                    received.  Measures a guest's transmit rate, or this\n"
+"                    program's own cost per frame.  No DPDK.\n"
 "    tap:NAME        a kernel tap interface (IFF_VNET_HDR, offloads as\n"
 "                    negotiated), created if missing.  No DPDK.\n"
 "    net_null0, net_ring0, net_tap0,iface=X, net_af_packet0,iface=X,\n"

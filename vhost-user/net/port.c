@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Port selection: a SPEC string names a loop, tap or DPDK port. */
+/* Port selection: a SPEC string names a loop, discard, tap or DPDK port. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +22,8 @@ const char *net_spec_kind(const char *spec)
 {
 	if (!strcmp(spec, "loop"))
 		return "loop";
+	if (!strcmp(spec, "discard"))
+		return "discard";
 	if (!strncmp(spec, "tap:", 4))
 		return "tap";
 	return "dpdk";
@@ -52,6 +54,8 @@ int net_port_open(const struct net_port_conf *conf, struct net_port **out,
 				  spec, nq, NET_MAX_QUEUES);
 	if (!strcmp(net_spec_kind(spec), "loop"))
 		return net_loop_open(conf, out, err, errlen);
+	if (!strcmp(net_spec_kind(spec), "discard"))
+		return net_discard_open(conf, out, err, errlen);
 	if (!strcmp(net_spec_kind(spec), "tap"))
 		return net_tap_open(conf, spec + 4, out, err, errlen);
 #ifdef NET_HAVE_DPDK
@@ -59,7 +63,7 @@ int net_port_open(const struct net_port_conf *conf, struct net_port **out,
 #else
 	return net_seterr(-ENOTSUP, err, errlen,
 			  "%s: DPDK ports are not available: built without libdpdk "
-			  "(install libdpdk-dev and rebuild); use tap:NAME or loop", spec);
+			  "(install libdpdk-dev and rebuild); use tap:NAME, loop or discard", spec);
 #endif
 }
 

@@ -5,12 +5,14 @@
  * Two parts, independent of the vhost-user protocol and of the ring code:
  *
  *  1. Ports (struct net_port): where packets go to and come from.  One
- *     interface (struct net_port_ops), three kinds, picked by the SPEC string
+ *     interface (struct net_port_ops), four kinds, picked by the SPEC string
  *     given to net_port_open():
  *	"loop"		in-memory: a queue's TX comes back on its RX, or with
  *			conf.loop_sides = 2 queue q of one side goes to queue q
  *			of the other (a two-VM switch); rx_fd/rx_arm wake a
  *			sleeping receiver
+ *	"discard"	a sink: frames sent are counted and dropped, none is
+ *			ever received (the back-end's cost with a free port)
  *	"tap:NAME"	a kernel tap (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), no DPDK
  *	anything else	a DPDK ethdev: a vdev string for --vdev
  *			("net_tap0,iface=vtap0", "net_af_packet0,iface=veth0",
@@ -98,7 +100,7 @@ struct net_port_stats {		/* the port's own view, cumulative */
 };
 
 struct net_port_ops {
-	const char *kind;	/* "dpdk", "tap", "loop" */
+	const char *kind;	/* "dpdk", "tap", "loop", "discard" */
 	/*
 	 * Receive up to @n packets from @queue into pkts[0..ret).  The caller
 	 * owns them until it passes them to free().  Returns 0..n.
@@ -166,7 +168,7 @@ struct net_port {
 };
 
 struct net_port_conf {
-	const char *spec;	/* "loop", "tap:NAME", or a DPDK device string */
+	const char *spec;	/* "loop", "discard", "tap:NAME", or a DPDK device string */
 	u16 nr_queues;		/* queue pairs; 0 means 1 */
 	u16 queue_size;		/* descriptors per port queue; 0: 1024 */
 	u16 mtu;		/* 0: keep the device's (loop: 1500) */
@@ -187,7 +189,7 @@ int net_port_open(const struct net_port_conf *conf, struct net_port **out,
 		  char *err, size_t errlen);
 void net_port_close(struct net_port *port);
 
-/* Which kind a SPEC selects: "loop", "tap" or "dpdk". */
+/* Which kind a SPEC selects: "loop", "discard", "tap" or "dpdk". */
 const char *net_spec_kind(const char *spec);
 /* True if this build has the DPDK port. */
 bool net_have_dpdk(void);
