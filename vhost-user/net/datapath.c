@@ -418,12 +418,18 @@ static void notify_off(struct vun_qp *qp)
 		vq_disable_notify(&qp->txq);
 }
 
-/* Ask for kicks again; true if work raced in (do not sleep). */
+/*
+ * Ask for kicks again; true if work raced in (do not sleep).  The receive
+ * queue's kicks matter only while a frame waits for guest buffers: buffers
+ * posted with no frame to fill are no work, and taking them for work kept
+ * this thread spinning for as long as a guest sat with its receive ring
+ * full and nothing came from the port.
+ */
 static bool notify_on(struct vun_qp *qp)
 {
 	bool more = false;
 
-	if (qp->rx_on && !vq_is_broken(&qp->rxq))
+	if (qp->rx_on && !vq_is_broken(&qp->rxq) && qp->rxs.i != qp->rxs.n)
 		more |= vq_enable_notify(&qp->rxq);
 	if (qp->tx_on && !vq_is_broken(&qp->txq))
 		more |= vq_enable_notify(&qp->txq);
