@@ -5,6 +5,11 @@
 #   backend dpdk-vhost      DPDK's own vhost PMD in testpmd (io forwarding to
 #                           and from net_null0): the anchor
 #   backend vhost-user-net  build/vhost-user-net --port net_null0 (ours)
+#   bound   vhost-user-net --port discard (to-backend only): ours with a port
+#                           that costs nothing (frames copied into a few
+#                           buffers that stay in cache, no mbufs): the rate
+#                           DPDK's driver reaches when the back-end does
+#                           nothing but the vhost-user side of the work
 #   driver  dpdk-virtio-user testpmd's virtio_user PMD: txonly (to-backend)
 #                           or rxonly (to-driver)
 #   driver  vionet          build/vionet (ours): txonly to the back-end, rxonly from it
@@ -23,7 +28,8 @@
 #
 # Output: one JSON line per result
 #   {"bench":"net","backend":...,"driver":...,"dir":...,"size":N,"mpps":X,
-#    "huge_pages":B,"backend_cpu":C,"driver_cpu":D}
+#    "huge_pages":B,"port":P,"backend_cpu":C,"driver_cpu":D}
+# (P: the back-end's port, "net_null0", or "discard" for the bound rows)
 # (C, D: the share of one CPU each side got while measured; on a shared
 # machine below ~0.95 means neighbours took the rest) and, when `perf stat`
 # works, "backend_cycles_per_pkt": CPU cycles the back-end process spent per
@@ -32,7 +38,10 @@
 # vhost-user-net in to-backend "tx_flush_share": the share of its timed TX
 # windows it ran flushing guest frames from the caches (--tx-flush auto),
 # and "backend_busy_ns_per_pkt": the back-end thread's busy time per packet
-# it moved, by its own accounting over the whole run (busy_ns_per_pkt()).
+# it moved, by its own accounting over the whole run (busy_ns_per_pkt()),
+# and for vhost-user-net "backend_idle_share": the share of its polling
+# time in rounds that found nothing to do (above a few percent: it waited
+# for the driver, so the driver set the rate).
 # then a ratio table per driver (lines starting with '#'): vhost-user-net /
 # dpdk-vhost, best run against best run, and run r against run r (they ran
 # back to back), and the two back-ends' busy ns per packet side by side.
@@ -98,7 +107,8 @@ start_backend() {	# backend dir size
 	dpdk-vhost)
 		net_testpmd_start be "$CPU_B" "--vdev net_vhost0,iface=$sock,queues=1 --vdev $null" \
 			"--forward-mode=io --record-core-cycles" ;;
-	vhost-user-net)
+	vhost-user-net | vhost-user-net-discard)
+		[ "$be" = vhost-user-net-discard ] && null=discard
 		"$VUN" --socket "$sock" --port "$null" --poll --lcores "$CPU_B" $VUN_MEM \
 			</dev/null >"$NET_TMP/be.log" 2>&1 &
 		NET_PIDS[be]=$!
@@ -106,6 +116,7 @@ start_backend() {	# backend dir size
 	esac
 	net_wait_socket "$sock" be 30 || return 1
 	# It falls back to ordinary pages (and says so) when it cannot have them.
+	# (The discard port has no DPDK memory: the driver's is what counts.)
 	if [ "$be" = vhost-user-net ] && [ "$NET_HUGE" = 1 ] &&
 	   ! grep -q "MiB on huge pages" "$NET_TMP/be.log"; then
 		note "vhost-user-net: not on huge pages: $(grep -a "pages" "$NET_TMP/be.log" | head -n 2 | tr '\n' ' ')"
@@ -193,7 +204,7 @@ busy_ns_per_pkt() {	# backend dir
 		if [ "$2" = to-backend ]; then pk=$(net_fwd_stat be 0 RX-packets); else pk=$(net_fwd_stat be 0 TX-packets); fi
 		n=$(tr -d '\r' <"$log" | sed -n 's/.*(\(total\|busy\) cycles=\([0-9]*\) .* at \([0-9]*\) MHz.*/\2 \3/p' |
 			tail -n 1 | awk '$2 > 0 { printf "%.0f", $1 * 1000 / $2 }') ;;
-	vhost-user-net)
+	vhost-user-net*)
 		local key=rx_packets js
 		[ "$2" = to-backend ] && key=tx_packets
 		js=$(grep -a '^{"device"' "$log" | tail -n 1)	# its exit counters, queue 0 first
@@ -201,6 +212,18 @@ busy_ns_per_pkt() {	# backend dir
 		pk=$(grep -o "\"$key\":[0-9]*" <<<"$js" | head -n 1 | cut -d: -f2) ;;
 	esac
 	awk -v n="${n:-0}" -v p="${pk:-0}" 'BEGIN { if (n > 0 && p > 0) printf "%.1f", n / p; else print "-" }'
+}
+
+# vhost-user-net: the share of its thread's polling time in rounds that
+# found nothing (idle_ns / (busy_ns + idle_ns) of its exit counters), "-"
+# for anything else.
+idle_share() {	# backend
+	case $1 in
+	vhost-user-net*)
+		grep -a '^{"device"' "$NET_TMP/be.log" | tail -n 1 | grep -o '"busy_ns":[0-9]*,"idle_ns":[0-9]*' |
+			head -n 1 | awk -F'[:,]' '$2 + $4 > 0 { printf "%.2f", $4 / ($2 + $4); f = 1 } END { if (!f) print "-" }' ;;
+	*) echo - ;;
+	esac
 }
 
 # One measurement; prints mpps (empty or 0.000 if nothing flowed).
@@ -220,7 +243,7 @@ measure() {	# backend driver dir size
 	# ran flushing (its exit JSON), "-" for anything else.
 	flush=$(grep -ao '"tx_flush":{[^}]*}' "$NET_TMP/be.log" 2>/dev/null | tail -n 1 |
 		awk -F'[:,}]' '{ w = $7; o = $9; if (w > 0) printf "%.2f", o / w; else print "-" }')
-	echo "$res ${flush:--} $(busy_ns_per_pkt "$be" "$dir")"
+	echo "$res ${flush:--} $(busy_ns_per_pkt "$be" "$dir") $(idle_share "$be")"
 	# vhost-user-net's own EAL runtime dir, should it have been killed.
 	[ "$be" = vhost-user-net ] && rm -rf "/var/run/dpdk/vp-net-$bepid"
 	rm -f "$sock"
@@ -238,13 +261,13 @@ keep_run() {	# key line
 }
 
 row_once() {	# backend driver dir size
-	local be=$1 drv=$2 dir=$3 size=$4 mpps try res becpu drvcpu cpp flush busy
+	local be=$1 drv=$2 dir=$3 size=$4 mpps try res becpu drvcpu cpp flush busy idle port=net_null0
 	# A run where nothing flows is repeated (up to 3 tries): now and then
 	# testpmd's virtio_user neither forwards nor prints anything after
 	# start-up on a loaded 2-core machine.
 	for try in 1 2 3; do
 		res=$(measure "$be" "$drv" "$dir" "$size")
-		read -r mpps becpu drvcpu cpp flush busy <<<"$res"
+		read -r mpps becpu drvcpu cpp flush busy idle <<<"$res"
 		[ -n "$mpps" ] && [ "$mpps" != 0.000 ] && break
 		cp "$NET_TMP/drv.log" "$BUILD/bench-net-$be-$drv-$dir-$size.drv.log" 2>/dev/null
 		cp "$NET_TMP/be.log" "$BUILD/bench-net-$be-$drv-$dir-$size.be.log" 2>/dev/null
@@ -253,12 +276,14 @@ row_once() {	# backend driver dir size
 	if [ -z "$mpps" ] || [ "$mpps" = 0.000 ]; then
 		return
 	fi
-	printf '{"bench":"net","backend":"%s","driver":"%s","dir":"%s","size":%s,"mpps":%s,"huge_pages":%s' \
-		"$be" "$drv" "$dir" "$size" "$mpps" "$HUGE_JSON"
+	[ "$be" = vhost-user-net-discard ] && port=discard
+	printf '{"bench":"net","backend":"%s","driver":"%s","dir":"%s","size":%s,"mpps":%s,"huge_pages":%s,"port":"%s"' \
+		"${be%-discard}" "$drv" "$dir" "$size" "$mpps" "$HUGE_JSON" "$port"
 	[ "${becpu:--}" != - ] && printf ',"backend_cpu":%s,"driver_cpu":%s' "$becpu" "$drvcpu"
 	[ "${cpp:--}" != - ] && printf ',"backend_cycles_per_pkt":%s' "$cpp"
 	[ "${flush:--}" != - ] && printf ',"tx_flush_share":%s' "$flush"
 	[ "${busy:--}" != - ] && printf ',"backend_busy_ns_per_pkt":%s' "$busy"
+	[ "${idle:--}" != - ] && printf ',"backend_idle_share":%s' "$idle"
 	printf '}\n'
 }
 
@@ -267,12 +292,13 @@ row_once() {	# backend driver dir size
 # the rates of all its runs ("mpps_runs").  Run r of one row and run r of the
 # next ran back to back: RUN[row/r] keeps each run's rate for the paired
 # ratios of the table.
-declare -A RUNS=() BEST=() RUN=() RUNB=()
+declare -A RUNS=() BEST=() RUN=() RUNB=() RUNI=()
 for dir in ${NET_DIRS:-to-backend to-driver}; do
 	for size in $SIZES; do
 		rows=("dpdk-vhost dpdk-virtio-user")
 		if [ -x "$VUN" ]; then
 			rows+=("vhost-user-net dpdk-virtio-user")
+			[ "$dir" = to-backend ] && rows+=("vhost-user-net-discard dpdk-virtio-user")
 		else
 			note "skipped: vhost-user-net <- dpdk-virtio-user $dir $size ($VUN not built yet)"
 		fi
@@ -297,6 +323,10 @@ for dir in ${NET_DIRS:-to-backend to-driver}; do
 					if [[ $line == *'"backend_busy_ns_per_pkt":'* ]]; then
 						m=${line##*\"backend_busy_ns_per_pkt\":}
 						RUNB["$1/$2/$dir/$size/$r"]=${m%%[,\}]*}
+					fi
+					if [[ $line == *'"backend_idle_share":'* ]]; then
+						m=${line##*\"backend_idle_share\":}
+						RUNI["$1/$2/$dir/$size/$r"]=${m%%[,\}]*}
 					fi
 				fi
 			done
@@ -353,4 +383,34 @@ ratio_table() {	# driver title
 mem="ordinary pages"
 [ "$NET_HUGE" = 1 ] && mem="huge pages"
 ratio_table dpdk-virtio-user "driver dpdk-virtio-user, $mem; target >= 1.2 at 64 B"
+
+# The bound rows against the anchor, run against partner run as above:
+# how fast DPDK's driver goes when the back-end does only the vhost-user
+# side of the work.  "idle:null", "idle:disc": the median share of time
+# vhost-user-net's thread found nothing to do, with net_null0 and with
+# discard; a back-end that waits is not what sets the rate.
+bound_table() {
+	local size a b r pairs i pa pb inull idisc k=dpdk-virtio-user/to-backend
+	echo "# bound: vhost-user-net --port discard / dpdk-vhost (to-backend, driver dpdk-virtio-user, $mem)"
+	printf '# %5s %10s %10s %6s %7s %9s %9s  %s\n' size dpdk-vhost discard best median idle:null idle:disc pairs
+	for size in $SIZES; do
+		a=${RES["dpdk-vhost/$k/$size"]:-}
+		b=${RES["vhost-user-net-discard/$k/$size"]:-}
+		r=-
+		[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
+		pairs="" inull="" idisc=""
+		for ((i = 0; i < REPEAT; i++)); do
+			pa=${RUN["dpdk-vhost/$k/$size/$i"]:-}
+			pb=${RUN["vhost-user-net-discard/$k/$size/$i"]:-}
+			[ -n "$pa" ] && [ -n "$pb" ] &&
+				pairs+="${pairs:+,}$(awk -v a="$pa" -v b="$pb" 'BEGIN { printf "%.2f", b / a }')"
+			pa=${RUNI["vhost-user-net/$k/$size/$i"]:-}
+			pb=${RUNI["vhost-user-net-discard/$k/$size/$i"]:-}
+			inull+="${pa:+${inull:+,}$pa}" idisc+="${pb:+${idisc:+,}$pb}"
+		done
+		printf '# %5s %10s %10s %6s %7s %9s %9s  %s\n' "$size" "${a:--}" "${b:--}" "$r" "$(median "$pairs")" \
+			"$(median "$inull")" "$(median "$idisc")" "${pairs:--}"
+	done
+}
+[[ " ${NET_DIRS:-to-backend} " == *" to-backend "* ]] && [ -x "$VUN" ] && bound_table
 ratio_table vionet "driver vionet, $mem, for comparison"
