@@ -249,10 +249,17 @@ measure() {	# backend driver dir size
 	rm -f "$sock"
 }
 
+# The value of "KEY": in a JSON line of ours (numbers only), empty if absent.
+jfield() {	# line key
+	[[ $1 == *"\"$2\":"* ]] || return 0
+	local m=${1##*\"$2\":}
+	echo "${m%%[,\}]*}"
+}
+
 # Record a run of a row (KEY, its JSON line); keep it if it is the best so far.
 keep_run() {	# key line
-	local m=${2##*\"mpps\":}
-	m=${m%%[,\}]*}
+	local m
+	m=$(jfield "$2" mpps)
 	RUNS[$1]+="${RUNS[$1]:+,}$m"
 	if [ -z "${RES[$1]:-}" ] || awk -v a="$m" -v b="${RES[$1]}" 'BEGIN { exit !(a > b) }'; then
 		RES[$1]=$m
@@ -318,16 +325,11 @@ for dir in ${NET_DIRS:-to-backend to-driver}; do
 				line=$(row_once "$1" "$2" "$dir" "$size")
 				if [ -n "$line" ]; then
 					keep_run "$1/$2/$dir/$size" "$line"
-					m=${line##*\"mpps\":}
-					RUN["$1/$2/$dir/$size/$r"]=${m%%[,\}]*}
-					if [[ $line == *'"backend_busy_ns_per_pkt":'* ]]; then
-						m=${line##*\"backend_busy_ns_per_pkt\":}
-						RUNB["$1/$2/$dir/$size/$r"]=${m%%[,\}]*}
-					fi
-					if [[ $line == *'"backend_idle_share":'* ]]; then
-						m=${line##*\"backend_idle_share\":}
-						RUNI["$1/$2/$dir/$size/$r"]=${m%%[,\}]*}
-					fi
+					RUN["$1/$2/$dir/$size/$r"]=$(jfield "$line" mpps)
+					m=$(jfield "$line" backend_busy_ns_per_pkt)
+					[ -n "$m" ] && RUNB["$1/$2/$dir/$size/$r"]=$m
+					m=$(jfield "$line" backend_idle_share)
+					[ -n "$m" ] && RUNI["$1/$2/$dir/$size/$r"]=$m
 				fi
 			done
 		done
