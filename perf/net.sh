@@ -354,8 +354,29 @@ done
 # threads busy all the time (one side is the limit) it follows the rate; it
 # parts from it when a back-end has time to spare.
 median() { [ -n "$1" ] || { echo -; return; }; tr , '\n' <<<"$1" | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# A row's per-run values in array NAME (RUN, RUNB, RUNI), comma-separated,
+# runs without one left out.
+run_list() {	# name row-key
+	local -n vals=$1
+	local i out=""
+	for ((i = 0; i < REPEAT; i++)); do
+		[ -n "${vals["$2/$i"]:-}" ] && out+="${out:+,}${vals["$2/$i"]}"
+	done
+	echo "$out"
+}
+# Run r of row A over run r of row B (they ran back to back), for the runs
+# both have, comma-separated.
+pair_ratios() {	# name row-key-a row-key-b
+	local -n vals=$1
+	local i x y out=""
+	for ((i = 0; i < REPEAT; i++)); do
+		x=${vals["$2/$i"]:-} y=${vals["$3/$i"]:-}
+		[ -n "$x" ] && [ -n "$y" ] && out+="${out:+,}$(awk -v a="$x" -v b="$y" 'BEGIN { printf "%.2f", a / b }')"
+	done
+	echo "$out"
+}
 ratio_table() {	# driver title
-	local drv=$1 dir size a b r pairs med i pa pb costs na nb
+	local drv=$1 dir size a b r pairs ka kb
 	echo "# ratio vhost-user-net / dpdk-vhost ($2)"
 	printf '# %-11s %5s %10s %10s %6s %7s %7s %7s %5s  %s\n' dir size dpdk-vhost vhost-user best median ns:dpdk ns:ours cost pairs
 	for dir in ${NET_DIRS:-to-backend to-driver}; do
@@ -364,21 +385,11 @@ ratio_table() {	# driver title
 			b=${RES["vhost-user-net/$drv/$dir/$size"]:-}
 			r=-
 			[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
-			pairs="" costs="" na="" nb=""
-			for ((i = 0; i < REPEAT; i++)); do
-				pa=${RUN["dpdk-vhost/$drv/$dir/$size/$i"]:-}
-				pb=${RUN["vhost-user-net/$drv/$dir/$size/$i"]:-}
-				[ -n "$pa" ] && [ -n "$pb" ] &&
-					pairs+="${pairs:+,}$(awk -v a="$pa" -v b="$pb" 'BEGIN { printf "%.2f", b / a }')"
-				pa=${RUNB["dpdk-vhost/$drv/$dir/$size/$i"]:-}
-				pb=${RUNB["vhost-user-net/$drv/$dir/$size/$i"]:-}
-				na+="${pa:+${na:+,}$pa}" nb+="${pb:+${nb:+,}$pb}"
-				[ -n "$pa" ] && [ -n "$pb" ] &&
-					costs+="${costs:+,}$(awk -v a="$pa" -v b="$pb" 'BEGIN { printf "%.2f", a / b }')"
-			done
-			med=$(median "$pairs")
+			ka="dpdk-vhost/$drv/$dir/$size" kb="vhost-user-net/$drv/$dir/$size"
+			pairs=$(pair_ratios RUN "$kb" "$ka")
 			printf '# %-11s %5s %10s %10s %6s %7s %7s %7s %5s  %s\n' "$dir" "$size" "${a:--}" "${b:--}" "$r" \
-				"$med" "$(median "$na")" "$(median "$nb")" "$(median "$costs")" "${pairs:--}"
+				"$(median "$pairs")" "$(median "$(run_list RUNB "$ka")")" \
+				"$(median "$(run_list RUNB "$kb")")" "$(median "$(pair_ratios RUNB "$ka" "$kb")")" "${pairs:--}"
 		done
 	done
 }
@@ -392,7 +403,7 @@ ratio_table dpdk-virtio-user "driver dpdk-virtio-user, $mem; target >= 1.2 at 64
 # vhost-user-net's thread found nothing to do, with net_null0 and with
 # discard; a back-end that waits is not what sets the rate.
 bound_table() {
-	local size a b r pairs i pa pb inull idisc k=dpdk-virtio-user/to-backend
+	local size a b r pairs k=dpdk-virtio-user/to-backend
 	echo "# bound: vhost-user-net --port discard / dpdk-vhost (to-backend, driver dpdk-virtio-user, $mem)"
 	printf '# %5s %10s %10s %6s %7s %9s %9s  %s\n' size dpdk-vhost discard best median idle:null idle:disc pairs
 	for size in $SIZES; do
@@ -400,18 +411,10 @@ bound_table() {
 		b=${RES["vhost-user-net-discard/$k/$size"]:-}
 		r=-
 		[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
-		pairs="" inull="" idisc=""
-		for ((i = 0; i < REPEAT; i++)); do
-			pa=${RUN["dpdk-vhost/$k/$size/$i"]:-}
-			pb=${RUN["vhost-user-net-discard/$k/$size/$i"]:-}
-			[ -n "$pa" ] && [ -n "$pb" ] &&
-				pairs+="${pairs:+,}$(awk -v a="$pa" -v b="$pb" 'BEGIN { printf "%.2f", b / a }')"
-			pa=${RUNI["vhost-user-net/$k/$size/$i"]:-}
-			pb=${RUNI["vhost-user-net-discard/$k/$size/$i"]:-}
-			inull+="${pa:+${inull:+,}$pa}" idisc+="${pb:+${idisc:+,}$pb}"
-		done
+		pairs=$(pair_ratios RUN "vhost-user-net-discard/$k/$size" "dpdk-vhost/$k/$size")
 		printf '# %5s %10s %10s %6s %7s %9s %9s  %s\n' "$size" "${a:--}" "${b:--}" "$r" "$(median "$pairs")" \
-			"$(median "$inull")" "$(median "$idisc")" "${pairs:--}"
+			"$(median "$(run_list RUNI "vhost-user-net/$k/$size")")" \
+			"$(median "$(run_list RUNI "vhost-user-net-discard/$k/$size")")" "${pairs:--}"
 	done
 }
 [[ " ${NET_DIRS:-to-backend} " == *" to-backend "* ]] && [ -x "$VUN" ] && bound_table
